@@ -1,0 +1,38 @@
+/**
+ * SDK clients for the reconciler, built once per process (module scope in handlers) and injectable
+ * in tests. The endpoint comes from the SDK's own AWS_ENDPOINT_URL support, so the same code talks to
+ * AWS or to moto without a branch here.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+
+export interface ReconcilerClients {
+  readonly ecs: ECSClient;
+  readonly ec2: EC2Client;
+  readonly dynamodb: DynamoDBDocumentClient;
+}
+
+export interface ClientOptions {
+  readonly region?: string;
+  readonly endpoint?: string;
+  /** SDK-level retries; adapters add their own pacing on top. */
+  readonly maxAttempts?: number;
+}
+
+export function createReconcilerClients(options: ClientOptions = {}): ReconcilerClients {
+  const common = {
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    maxAttempts: options.maxAttempts ?? 5,
+  };
+  return {
+    ecs: new ECSClient(common),
+    ec2: new EC2Client(common),
+    dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(common), {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+      unmarshallOptions: { wrapNumbers: false },
+    }),
+  };
+}
