@@ -1,0 +1,273 @@
+/**
+ * Validates a spec item: the JSON Schema (schemas/prefect-worker-pool.v1.json) first, then the rules a
+ * schema cannot express or that depend on the controller's configuration. Every problem is reported at
+ * once, each with the field's path and what was expected, so a user fixes a manifest in one round.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import manifestSchema from '../../schemas/prefect-worker-pool.v1.json' with { type: 'json' };
+import type { PrefectWorkerPool } from './generated/prefectWorkerPool.js';
+import type { ValidationIssue } from './generated/prefectWorkerPoolStatus.js';
+import { describeFargateMemoryFor, isValidFargatePair } from './fargateSizes.js';
+import { withDefaults, type ResolvedPool } from './poolDefaults.js';
+import { awsNameLimits, poolResourceNames, reservedTagPrefix } from './resourceNames.js';
+import { poolTableKeys } from './tableContract.js';
+
+export type { ValidationIssue };
+
+export interface ValidationContext {
+  readonly instanceId: string;
+  readonly allowedSecretArnPrefix: string;
+  readonly allowedTaskRoleArns: readonly string[];
+  readonly defaultWorkerTaskRoleArn?: string | undefined;
+  /** The table's partition key: metadata.name must equal it. */
+  readonly expectedName?: string;
+}
+
+export type ValidationResult =
+  | { readonly valid: true; readonly pool: ResolvedPool; readonly manifest: PrefectWorkerPool }
+  | { readonly valid: false; readonly issues: readonly ValidationIssue[] };
+
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
+// An annotation for people: what a pattern means, used in messages instead of the raw regex.
+ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
+const validateSchema = ajv.compile<PrefectWorkerPool>(manifestSchema);
+
+/** Environment names the controller sets itself; a spec may not override them. */
+const controllerOwnedEnv = new Set([
+  'PREFECT_API_URL',
+  'PREFECT_API_KEY',
+  'PREFECT_API_AUTH_STRING',
+  'EXTRA_PIP_PACKAGES',
+]);
+
+/** Names that look like they carry a secret. Such values belong in `secrets`, never in plain env. */
+const secretLookingName =
+  /(PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY|AUTH|(^|_)(KEY|PWD|PASS|CERT|DSN)(_|$))/i;
+
+export function isSecretLookingName(name: string): boolean {
+  return secretLookingName.test(name);
+}
+
+/** `spec.worker.env.FOO`, `spec.network.egress[0].cidr`, `spec.tags["a b"]`. */
+export function formatPath(segments: readonly (string | number)[]): string {
+  let path = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') path += `[${segment}]`;
+    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(segment)) path += path === '' ? segment : `.${segment}`;
+    else path += `[${JSON.stringify(segment)}]`;
+  }
+  return path === '' ? '(item)' : path;
+}
+
+function pointerSegments(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((segment) => (/^(0|[1-9][0-9]*)$/.test(segment) ? Number(segment) : segment));
+}
+
+function typeOfValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number' && Number.isInteger(value)) return 'integer';
+  return typeof value;
+}
+
+function truncate(text: string, max = 60): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+function schemaIssue(error: ErrorObject): ValidationIssue {
+  const segments = pointerSegments(error.instancePath);
+  const parentSchema = error.parentSchema as { 'x-expected'?: string } | undefined;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return { path: formatPath([...segments, String(params.missingProperty)]), message: 'is required' };
+    case 'additionalProperties': {
+      const known = Object.keys((parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      return {
+        path: formatPath([...segments, String(params.additionalProperty)]),
+        message: `is not a known field; expected one of: ${known.join(', ')}`,
+      };
+    }
+    case 'type':
+      return { path: formatPath(segments), message: `expected ${String(params.type)}, got ${typeOfValue(error.data)}` };
+    case 'enum':
+      return {
+        path: formatPath(segments),
+        message: `expected one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${truncate(JSON.stringify(error.data) ?? 'undefined')}`,
+      };
+    case 'const':
+      return {
+        path: formatPath(segments),
+        message: `expected ${JSON.stringify(params.allowedValue)}, got ${truncate(JSON.stringify(error.data) ?? 'undefined')}`,
+      };
+    case 'pattern': {
+      // A pattern failing under propertyNames is about a key, not a value.
+      const key = error.propertyName;
+      const expected = parentSchema?.['x-expected'] ?? `a value matching ${String(params.pattern)}`;
+      if (key !== undefined) {
+        return { path: formatPath([...segments, key]), message: `name is not allowed; expected ${expected}` };
+      }
+      return { path: formatPath(segments), message: `expected ${expected}, got ${truncate(JSON.stringify(error.data))}` };
+    }
+    case 'minLength':
+    case 'maxLength':
+    case 'minItems':
+    case 'maxItems':
+    case 'minProperties':
+    case 'maxProperties':
+    case 'minimum':
+    case 'maximum':
+    case 'uniqueItems': {
+      const where = error.propertyName !== undefined ? [...segments, error.propertyName] : segments;
+      return { path: formatPath(where), message: error.message ?? 'is out of range' };
+    }
+    default:
+      return { path: formatPath(segments), message: error.message ?? `fails ${error.keyword}` };
+  }
+}
+
+function schemaIssues(errors: readonly ErrorObject[]): ValidationIssue[] {
+  // propertyNames reports a wrapper error beside the specific one; the specific one says it better.
+  const specific = errors.filter((e) => e.keyword !== 'propertyNames');
+  const seen = new Set<string>();
+  const issues: ValidationIssue[] = [];
+  for (const error of specific) {
+    const issue = schemaIssue(error);
+    const key = `${issue.path}\u0000${issue.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      issues.push(issue);
+    }
+  }
+  return issues;
+}
+
+function semanticIssues(pool: ResolvedPool, manifest: PrefectWorkerPool, context: ValidationContext): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const add = (segments: (string | number)[], message: string) => issues.push({ path: formatPath(segments), message });
+  const { spec } = pool;
+
+  if (context.expectedName !== undefined && pool.name !== context.expectedName) {
+    add(['metadata', 'name'], `must equal the item's key ${poolTableKeys.partitionKey}="${truncate(context.expectedName)}"`);
+  }
+
+  const names = poolResourceNames(context.instanceId, pool.name);
+  for (const [kind, limit] of Object.entries(awsNameLimits) as [keyof typeof names, number][]) {
+    if (names[kind].length > limit) {
+      add(
+        ['metadata', 'name'],
+        `is too long: the derived ${kind} "${truncate(names[kind])}" has ${names[kind].length} characters, AWS allows ${limit}`,
+      );
+    }
+  }
+
+  if (!isValidFargatePair(spec.worker.cpu, spec.worker.memory)) {
+    add(
+      ['spec', 'worker', 'memory'],
+      `${spec.worker.memory} MiB is not a valid Fargate size for cpu ${spec.worker.cpu}; expected ${describeFargateMemoryFor(spec.worker.cpu)}`,
+    );
+  }
+
+  const { scaling } = spec;
+  if (scaling.minWorkers > scaling.maxWorkers) {
+    add(['spec', 'scaling', 'minWorkers'], `must be at most maxWorkers (${scaling.maxWorkers}), got ${scaling.minWorkers}`);
+  }
+  if (scaling.mode === 'fixed' && scaling.workers === undefined) {
+    add(['spec', 'scaling', 'workers'], 'is required when mode is "fixed"');
+  }
+  if (scaling.mode === 'auto' && scaling.workers !== undefined) {
+    add(['spec', 'scaling', 'workers'], 'is only allowed when mode is "fixed"; auto mode scales within [minWorkers, maxWorkers]');
+  }
+
+  const secretRefs: [(string | number)[], string][] = [];
+  if (spec.prefect.apiKeySecretArn !== undefined) {
+    secretRefs.push([['spec', 'prefect', 'apiKeySecretArn'], spec.prefect.apiKeySecretArn]);
+  }
+  if (spec.prefect.authStringSecretArn !== undefined) {
+    secretRefs.push([['spec', 'prefect', 'authStringSecretArn'], spec.prefect.authStringSecretArn]);
+  }
+  if (spec.prefect.apiKeySecretArn !== undefined && spec.prefect.authStringSecretArn !== undefined) {
+    add(['spec', 'prefect'], 'set either apiKeySecretArn (Prefect Cloud) or authStringSecretArn (self-hosted), not both');
+  }
+  for (const [name, arn] of Object.entries(spec.worker.secrets)) secretRefs.push([['spec', 'worker', 'secrets', name], arn]);
+  for (const [path, arn] of secretRefs) {
+    if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+(:[\w-]*:[\w-]*:[\w-]*)?$/.test(arn)) {
+      add(path, `expected a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${truncate(JSON.stringify(arn))}`);
+    } else if (!arn.startsWith(context.allowedSecretArnPrefix)) {
+      add(path, `secret is outside the allowed prefix; expected an ARN starting with ${context.allowedSecretArnPrefix}`);
+    }
+  }
+
+  for (const name of Object.keys(spec.worker.env)) {
+    if (controllerOwnedEnv.has(name)) {
+      add(['spec', 'worker', 'env', name], 'is set by the controller from spec.prefect; remove it');
+    } else if (isSecretLookingName(name)) {
+      add(
+        ['spec', 'worker', 'env', name],
+        'looks like a secret and would be stored in plain text; put a Secrets Manager ARN under spec.worker.secrets instead',
+      );
+    }
+    if (name in spec.worker.secrets) {
+      add(['spec', 'worker', 'env', name], 'is also set in spec.worker.secrets; set it in one place');
+    }
+  }
+  for (const name of Object.keys(spec.worker.secrets)) {
+    if (controllerOwnedEnv.has(name)) {
+      add(['spec', 'worker', 'secrets', name], 'is set by the controller from spec.prefect; remove it');
+    }
+  }
+
+  const taskRoleArn = spec.worker.taskRoleArn;
+  if (taskRoleArn !== undefined && !context.allowedTaskRoleArns.includes(taskRoleArn)) {
+    const allowed = context.allowedTaskRoleArns.length > 0 ? context.allowedTaskRoleArns.join(', ') : '(none configured)';
+    add(['spec', 'worker', 'taskRoleArn'], `is not a task role this controller may pass; expected one of: ${allowed}`);
+  }
+  if (spec.workPool.type === 'ecs' && taskRoleArn === undefined && context.defaultWorkerTaskRoleArn === undefined) {
+    add(['spec', 'worker', 'taskRoleArn'], 'is required for ecs-type pools: the controller has no default worker task role');
+  }
+
+  (manifest.spec.network?.egress ?? []).forEach((rule, index) => {
+    const at = ['spec', 'network', 'egress', index];
+    const protocol = rule.protocol ?? 'tcp';
+    const hasRange = rule.fromPort !== undefined || rule.toPort !== undefined;
+    if (protocol === 'all') {
+      if (rule.port !== undefined || hasRange) add(at, 'protocol "all" takes no port; remove port/fromPort/toPort');
+      return;
+    }
+    if (rule.port !== undefined && hasRange) add(at, 'set either port or fromPort/toPort, not both');
+    else if (rule.port === undefined && (rule.fromPort === undefined || rule.toPort === undefined)) {
+      add(at, 'expected port, or both fromPort and toPort');
+    } else if (rule.fromPort !== undefined && rule.toPort !== undefined && rule.fromPort > rule.toPort) {
+      add([...at, 'fromPort'], `must be at most toPort (${rule.toPort}), got ${rule.fromPort}`);
+    }
+  });
+
+  for (const key of Object.keys(spec.tags)) {
+    if (key.toLowerCase().startsWith(reservedTagPrefix) || key.toLowerCase().startsWith('aws:')) {
+      add(['spec', 'tags', key], `uses a reserved prefix (${reservedTagPrefix} or aws:)`);
+    }
+  }
+  return issues;
+}
+
+/**
+ * Validates a spec item as read from the table (the table keys `pk` and `sk` are ignored) and returns
+ * either the resolved pool, with defaults applied, or every problem found.
+ */
+export function validatePool(item: unknown, context: ValidationContext): ValidationResult {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+    return { valid: false, issues: [{ path: '(item)', message: `expected a map of attributes, got ${typeOfValue(item)}` }] };
+  }
+  const { [poolTableKeys.partitionKey]: _pk, [poolTableKeys.sortKey]: _sk, ...manifest } = item as Record<string, unknown>;
+  if (!validateSchema(manifest)) {
+    return { valid: false, issues: schemaIssues(validateSchema.errors ?? []) };
+  }
+  const pool = withDefaults(manifest);
+  const issues = semanticIssues(pool, manifest, context);
+  return issues.length > 0 ? { valid: false, issues } : { valid: true, pool, manifest };
+}
