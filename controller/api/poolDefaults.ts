@@ -135,7 +135,13 @@ export function withDefaults(manifest: PrefectWorkerPool): ResolvedPool {
           const protocol = rule.protocol ?? 'tcp';
           const fromPort = protocol === 'all' ? -1 : (rule.port ?? rule.fromPort ?? 0);
           const toPort = protocol === 'all' ? -1 : (rule.port ?? rule.toPort ?? fromPort);
-          return withoutUndefined({ protocol, fromPort, toPort, cidr: rule.cidr, description: rule.description });
+          return withoutUndefined({
+            protocol,
+            fromPort,
+            toPort,
+            cidr: rule.cidr,
+            description: rule.description,
+          });
         }),
       },
       alarms: withoutUndefined({ notifyTopicArn: spec.alarms?.notifyTopicArn }),

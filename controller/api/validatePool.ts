@@ -32,17 +32,21 @@ const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
 const validateSchema = ajv.compile<PrefectWorkerPool>(manifestSchema);
 
-/** Environment names the controller sets itself; a spec may not override them. */
-const controllerOwnedEnv = new Set([
-  'PREFECT_API_URL',
-  'PREFECT_API_KEY',
-  'PREFECT_API_AUTH_STRING',
-  'EXTRA_PIP_PACKAGES',
+/** Environment names the controller sets itself, each from the spec field named; a spec may not override them. */
+const controllerOwnedEnv = new Map([
+  ['PREFECT_API_URL', 'spec.prefect.apiUrl'],
+  ['PREFECT_API_KEY', 'spec.prefect.apiKeySecretArn'],
+  ['PREFECT_API_AUTH_STRING', 'spec.prefect.authStringSecretArn'],
+  ['EXTRA_PIP_PACKAGES', 'spec.worker.extraPipPackages'],
 ]);
 
-/** Names that look like they carry a secret. Such values belong in `secrets`, never in plain env. */
+/**
+ * Names that look like they carry a secret. Such values belong in `secrets`, never in plain env. The
+ * lookaheads keep common harmless names out: GIT_AUTHOR_NAME (AUTHOR is not AUTH), TOKENIZERS_PARALLELISM
+ * (a tokenizer is not a token), SSL_CERT_FILE / SSL_CERT_DIR (a path to a certificate, not key material).
+ */
 const secretLookingName =
-  /(PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY|AUTH|(^|_)(KEY|PWD|PASS|CERT|DSN)(_|$))/i;
+  /(PASSWORD|PASSWD|SECRET|TOKEN(?!IZ)|CREDENTIAL|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY|AUTH(?!ORS?(_|$))|(^|_)(KEY|PWD|PASS|DSN)(_|$)|(^|_)CERT(?!_(FILE|DIR|PATH)(_|$))(_|$))/i;
 
 export function isSecretLookingName(name: string): boolean {
   return secretLookingName.test(name);
@@ -94,7 +98,10 @@ function schemaIssue(error: ErrorObject): ValidationIssue {
       };
     }
     case 'type':
-      return { path: formatPath(segments), message: `expected ${String(params.type)}, got ${typeOfValue(error.data)}` };
+      return {
+        path: formatPath(segments),
+        message: `expected ${String(params.type)}, got ${typeOfValue(error.data)}`,
+      };
     case 'enum':
       return {
         path: formatPath(segments),
@@ -112,7 +119,10 @@ function schemaIssue(error: ErrorObject): ValidationIssue {
       if (key !== undefined) {
         return { path: formatPath([...segments, key]), message: `name is not allowed; expected ${expected}` };
       }
-      return { path: formatPath(segments), message: `expected ${expected}, got ${truncate(JSON.stringify(error.data))}` };
+      return {
+        path: formatPath(segments),
+        message: `expected ${expected}, got ${truncate(JSON.stringify(error.data))}`,
+      };
     }
     case 'minLength':
     case 'maxLength':
@@ -147,13 +157,21 @@ function schemaIssues(errors: readonly ErrorObject[]): ValidationIssue[] {
   return issues;
 }
 
-function semanticIssues(pool: ResolvedPool, manifest: PrefectWorkerPool, context: ValidationContext): ValidationIssue[] {
+function semanticIssues(
+  pool: ResolvedPool,
+  manifest: PrefectWorkerPool,
+  context: ValidationContext,
+): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  const add = (segments: (string | number)[], message: string) => issues.push({ path: formatPath(segments), message });
+  const add = (segments: (string | number)[], message: string) =>
+    issues.push({ path: formatPath(segments), message });
   const { spec } = pool;
 
   if (context.expectedName !== undefined && pool.name !== context.expectedName) {
-    add(['metadata', 'name'], `must equal the item's key ${poolTableKeys.partitionKey}="${truncate(context.expectedName)}"`);
+    add(
+      ['metadata', 'name'],
+      `must equal the item's key ${poolTableKeys.partitionKey}="${truncate(context.expectedName)}"`,
+    );
   }
 
   const names = poolResourceNames(context.instanceId, pool.name);
@@ -175,13 +193,19 @@ function semanticIssues(pool: ResolvedPool, manifest: PrefectWorkerPool, context
 
   const { scaling } = spec;
   if (scaling.minWorkers > scaling.maxWorkers) {
-    add(['spec', 'scaling', 'minWorkers'], `must be at most maxWorkers (${scaling.maxWorkers}), got ${scaling.minWorkers}`);
+    add(
+      ['spec', 'scaling', 'minWorkers'],
+      `must be at most maxWorkers (${scaling.maxWorkers}), got ${scaling.minWorkers}`,
+    );
   }
   if (scaling.mode === 'fixed' && scaling.workers === undefined) {
     add(['spec', 'scaling', 'workers'], 'is required when mode is "fixed"');
   }
   if (scaling.mode === 'auto' && scaling.workers !== undefined) {
-    add(['spec', 'scaling', 'workers'], 'is only allowed when mode is "fixed"; auto mode scales within [minWorkers, maxWorkers]');
+    add(
+      ['spec', 'scaling', 'workers'],
+      'is only allowed when mode is "fixed"; auto mode scales within [minWorkers, maxWorkers]',
+    );
   }
 
   const secretRefs: [(string | number)[], string][] = [];
@@ -192,43 +216,70 @@ function semanticIssues(pool: ResolvedPool, manifest: PrefectWorkerPool, context
     secretRefs.push([['spec', 'prefect', 'authStringSecretArn'], spec.prefect.authStringSecretArn]);
   }
   if (spec.prefect.apiKeySecretArn !== undefined && spec.prefect.authStringSecretArn !== undefined) {
-    add(['spec', 'prefect'], 'set either apiKeySecretArn (Prefect Cloud) or authStringSecretArn (self-hosted), not both');
+    add(
+      ['spec', 'prefect'],
+      'set either apiKeySecretArn (Prefect Cloud) or authStringSecretArn (self-hosted), not both',
+    );
   }
-  for (const [name, arn] of Object.entries(spec.worker.secrets)) secretRefs.push([['spec', 'worker', 'secrets', name], arn]);
+  for (const [name, arn] of Object.entries(spec.worker.secrets))
+    secretRefs.push([['spec', 'worker', 'secrets', name], arn]);
   for (const [path, arn] of secretRefs) {
-    if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+(:[\w-]*:[\w-]*:[\w-]*)?$/.test(arn)) {
-      add(path, `expected a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${truncate(JSON.stringify(arn))}`);
+    if (
+      !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+(:[\w-]*:[\w-]*:[\w-]*)?$/.test(
+        arn,
+      )
+    ) {
+      add(
+        path,
+        `expected a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${truncate(JSON.stringify(arn))}`,
+      );
     } else if (!arn.startsWith(context.allowedSecretArnPrefix)) {
-      add(path, `secret is outside the allowed prefix; expected an ARN starting with ${context.allowedSecretArnPrefix}`);
+      add(
+        path,
+        `secret is outside the allowed prefix; expected an ARN starting with ${context.allowedSecretArnPrefix}`,
+      );
     }
   }
 
   for (const name of Object.keys(spec.worker.env)) {
-    if (controllerOwnedEnv.has(name)) {
-      add(['spec', 'worker', 'env', name], 'is set by the controller from spec.prefect; remove it');
+    const owner = controllerOwnedEnv.get(name);
+    if (owner !== undefined) {
+      add(['spec', 'worker', 'env', name], `is set by the controller from ${owner}; remove it`);
     } else if (isSecretLookingName(name)) {
       add(
         ['spec', 'worker', 'env', name],
         'looks like a secret and would be stored in plain text; put a Secrets Manager ARN under spec.worker.secrets instead',
       );
     }
-    if (name in spec.worker.secrets) {
+    if (Object.hasOwn(spec.worker.secrets, name)) {
       add(['spec', 'worker', 'env', name], 'is also set in spec.worker.secrets; set it in one place');
     }
   }
   for (const name of Object.keys(spec.worker.secrets)) {
-    if (controllerOwnedEnv.has(name)) {
-      add(['spec', 'worker', 'secrets', name], 'is set by the controller from spec.prefect; remove it');
+    const owner = controllerOwnedEnv.get(name);
+    if (owner !== undefined) {
+      add(['spec', 'worker', 'secrets', name], `is set by the controller from ${owner}; remove it`);
     }
   }
 
   const taskRoleArn = spec.worker.taskRoleArn;
   if (taskRoleArn !== undefined && !context.allowedTaskRoleArns.includes(taskRoleArn)) {
-    const allowed = context.allowedTaskRoleArns.length > 0 ? context.allowedTaskRoleArns.join(', ') : '(none configured)';
-    add(['spec', 'worker', 'taskRoleArn'], `is not a task role this controller may pass; expected one of: ${allowed}`);
+    const allowed =
+      context.allowedTaskRoleArns.length > 0 ? context.allowedTaskRoleArns.join(', ') : '(none configured)';
+    add(
+      ['spec', 'worker', 'taskRoleArn'],
+      `is not a task role this controller may pass; expected one of: ${allowed}`,
+    );
   }
-  if (spec.workPool.type === 'ecs' && taskRoleArn === undefined && context.defaultWorkerTaskRoleArn === undefined) {
-    add(['spec', 'worker', 'taskRoleArn'], 'is required for ecs-type pools: the controller has no default worker task role');
+  if (
+    spec.workPool.type === 'ecs' &&
+    taskRoleArn === undefined &&
+    context.defaultWorkerTaskRoleArn === undefined
+  ) {
+    add(
+      ['spec', 'worker', 'taskRoleArn'],
+      'is required for ecs-type pools: the controller has no default worker task role',
+    );
   }
 
   (manifest.spec.network?.egress ?? []).forEach((rule, index) => {
@@ -236,7 +287,8 @@ function semanticIssues(pool: ResolvedPool, manifest: PrefectWorkerPool, context
     const protocol = rule.protocol ?? 'tcp';
     const hasRange = rule.fromPort !== undefined || rule.toPort !== undefined;
     if (protocol === 'all') {
-      if (rule.port !== undefined || hasRange) add(at, 'protocol "all" takes no port; remove port/fromPort/toPort');
+      if (rule.port !== undefined || hasRange)
+        add(at, 'protocol "all" takes no port; remove port/fromPort/toPort');
       return;
     }
     if (rule.port !== undefined && hasRange) add(at, 'set either port or fromPort/toPort, not both');
@@ -261,9 +313,16 @@ function semanticIssues(pool: ResolvedPool, manifest: PrefectWorkerPool, context
  */
 export function validatePool(item: unknown, context: ValidationContext): ValidationResult {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-    return { valid: false, issues: [{ path: '(item)', message: `expected a map of attributes, got ${typeOfValue(item)}` }] };
+    return {
+      valid: false,
+      issues: [{ path: '(item)', message: `expected a map of attributes, got ${typeOfValue(item)}` }],
+    };
   }
-  const { [poolTableKeys.partitionKey]: _pk, [poolTableKeys.sortKey]: _sk, ...manifest } = item as Record<string, unknown>;
+  const {
+    [poolTableKeys.partitionKey]: _pk,
+    [poolTableKeys.sortKey]: _sk,
+    ...manifest
+  } = item as Record<string, unknown>;
   if (!validateSchema(manifest)) {
     return { valid: false, issues: schemaIssues(validateSchema.errors ?? []) };
   }

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { tableUnmarshallOptions } from './poolTableStore.js';
 
 export interface ReconcilerClients {
   readonly ecs: ECSClient;
@@ -32,7 +33,7 @@ export function createReconcilerClients(options: ClientOptions = {}): Reconciler
     ec2: new EC2Client(common),
     dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(common), {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-      unmarshallOptions: { wrapNumbers: false },
+      unmarshallOptions: tableUnmarshallOptions,
     }),
   };
 }

@@ -59,10 +59,13 @@ function list(itemPattern: RegExp, expected: string, min: number, max: number): 
       .map((s) => s.trim())
       .filter((s) => s.length > 0);
     if (items.length < min || items.length > max) {
-      throw new MalformedValue(`expected ${min === max ? min : `${min} to ${max}`} comma-separated ${expected}`);
+      throw new MalformedValue(
+        `expected ${min === max ? min : `${min} to ${max}`} comma-separated ${expected}`,
+      );
     }
     const bad = items.filter((item) => !itemPattern.test(item));
-    if (bad.length > 0) throw new MalformedValue(`expected ${expected}, got ${bad.map((b) => `"${b}"`).join(', ')}`);
+    if (bad.length > 0)
+      throw new MalformedValue(`expected ${expected}, got ${bad.map((b) => `"${b}"`).join(', ')}`);
     return items;
   };
 }
@@ -145,7 +148,8 @@ export const controllerEnvironment = {
   ALLOWED_SECRET_ARN_PREFIX: {
     key: 'allowedSecretArnPrefix',
     required: true,
-    description: 'Secret ARNs in specs must start with this, e.g. arn:aws:secretsmanager:eu-west-1:123456789012:secret:prefect/',
+    description:
+      'Secret ARNs in specs must start with this, e.g. arn:aws:secretsmanager:eu-west-1:123456789012:secret:prefect/',
     parse: matching(
       /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]*$/,
       'a Secrets Manager ARN prefix such as arn:aws:secretsmanager:<region>:<account>:secret:prefect/',
@@ -178,7 +182,8 @@ export function loadControllerConfig(env: Readonly<Record<string, string | undef
   const config: Record<string, unknown> = {};
   for (const [name, declaration] of Object.entries(controllerEnvironment)) {
     const raw = env[name]?.trim();
-    const value = raw === undefined || raw === '' ? (declaration as { defaultValue?: string }).defaultValue : raw;
+    const value =
+      raw === undefined || raw === '' ? (declaration as { defaultValue?: string }).defaultValue : raw;
     if (value === undefined) {
       if (declaration.required) problems.push(`${name} is missing: ${declaration.description}`);
       else config[declaration.key] = undefined;
@@ -196,7 +201,9 @@ export function loadControllerConfig(env: Readonly<Record<string, string | undef
 }
 
 /** The inverse of loadControllerConfig: the environment that configures a controller this way. */
-export function controllerConfigToEnvironment(config: ControllerConfig): Record<ControllerEnvironmentName, string> {
+export function controllerConfigToEnvironment(
+  config: ControllerConfig,
+): Record<ControllerEnvironmentName, string> {
   return {
     CONTROLLER_INSTANCE_ID: config.instanceId,
     AWS_REGION: config.region,

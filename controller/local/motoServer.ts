@@ -44,7 +44,7 @@ const installCommand = `python3 -m pip install "moto[server]"`;
 const installHint = `install it with '${installCommand}'`;
 const keptOutputLines = 40;
 const readinessPollMs = 50;
-const stopGraceMs = 3_000;
+const stopGraceMs = 2_000;
 const portAttempts = 3;
 
 /**
@@ -98,7 +98,11 @@ async function findFreePort(): Promise<number> {
   });
 }
 
-async function startOnPort(port: number, extraEnv: Record<string, string>, timeoutMs: number): Promise<MotoServer> {
+async function startOnPort(
+  port: number,
+  extraEnv: Record<string, string>,
+  timeoutMs: number,
+): Promise<MotoServer> {
   const endpoint = `http://${loopback}:${port}`;
   const output = new OutputTail(keptOutputLines);
   const child = spawn('python3', ['-c', launcher, '-H', loopback, '-p', String(port)], {
@@ -122,11 +126,15 @@ async function startOnPort(port: number, extraEnv: Record<string, string>, timeo
     stopping ??= (async () => {
       process.removeListener('exit', killOnExit);
       if (child.exitCode === null && child.signalCode === null) {
-        killGroup(child, 'SIGTERM');
+        // EOF on stdin makes the watchdog exit at once; moto's own SIGTERM handler takes over a
+        // second to wind down its server loop, which every test file would pay.
+        child.stdin?.end();
         const forced = setTimeout(() => killGroup(child, 'SIGKILL'), stopGraceMs);
         await exited;
         clearTimeout(forced);
       }
+      // Anything left in the group (moto starts no children, but a plugin or a debugger might).
+      killGroup(child, 'SIGKILL', { leaderToo: false });
       child.stdin?.destroy();
     })();
     return stopping;
@@ -177,12 +185,13 @@ function watchExit(child: ChildProcess): Promise<ChildExit> {
   });
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+function killGroup(child: ChildProcess, signal: NodeJS.Signals, options = { leaderToo: true }): void {
   if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
-    // The group is already gone (or never formed): fall back to the process itself.
+    // The group is gone (or never formed): fall back to the process itself.
+    if (!options.leaderToo) return;
     try {
       child.kill(signal);
     } catch {
@@ -238,10 +247,10 @@ async function warmUpEcs(endpoint: string): Promise<void> {
 }
 
 function describeEarlyExit(exit: ChildExit, output: OutputTail): MotoUnavailableError | PortInUseError {
+  // 127: a shell or pyenv shim found no python3 to run.
   if (exit.spawnError?.code === 'ENOENT' || exit.code === 127) {
-    return new MotoUnavailableError(`python3 was not found on PATH: install Python 3, then '${installCommand}'`, 'python-missing', {
-      cause: exit.spawnError,
-    });
+    const message = `python3 was not found on PATH: install Python 3, then '${installCommand}'`;
+    return new MotoUnavailableError(message, 'python-missing', { cause: exit.spawnError });
   }
   if (exit.spawnError) {
     return new MotoUnavailableError(`could not start python3: ${exit.spawnError.message}`, 'python-missing', {

@@ -1,0 +1,259 @@
+/**
+ * Status and conditions: a pure function from what the reconcile saw and did to the status item's
+ * content. Conditions keep their lastTransitionTime while their status stays the same, like
+ * Kubernetes', so "since when" is always meaningful.
+ */
+import type {
+  Condition,
+  Phase,
+  PoolResources,
+  PrefectWorkerPoolStatus,
+  ValidationIssue,
+} from '../api/generated/prefectWorkerPoolStatus.js';
+import type { LiveService } from './observedState.js';
+import { canonicalJson } from './stableHash.js';
+
+export type { Condition, Phase, PrefectWorkerPoolStatus };
+
+export type ConditionType = 'Valid' | 'Provisioned' | 'Ready' | 'PrefectSynced';
+
+export interface ConditionUpdate {
+  readonly type: ConditionType;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+}
+
+export function setCondition(
+  conditions: readonly Condition[],
+  update: ConditionUpdate,
+  now: Date,
+): Condition[] {
+  const previous = conditions.find((c) => c.type === update.type);
+  const lastTransitionTime =
+    previous && previous.status === update.status ? previous.lastTransitionTime : now.toISOString();
+  const next: Condition = { ...update, lastTransitionTime };
+  return previous ? conditions.map((c) => (c.type === update.type ? next : c)) : [...conditions, next];
+}
+
+export function findCondition(
+  status: PrefectWorkerPoolStatus | undefined,
+  type: ConditionType,
+): Condition | undefined {
+  return status?.conditions.find((c) => c.type === type);
+}
+
+export interface ReconcileError {
+  /** PascalCase, used as the condition reason. */
+  readonly code: string;
+  readonly message: string;
+}
+
+interface CommonInputs {
+  readonly previous?: PrefectWorkerPoolStatus;
+  readonly now: Date;
+  readonly specHash: string;
+  /** metadata.generation when the writer set one. */
+  readonly generation?: number;
+}
+
+export interface InvalidInputs extends CommonInputs {
+  readonly issues: readonly ValidationIssue[];
+}
+
+export interface ReconciledInputs extends CommonInputs {
+  readonly service?: LiveService;
+  readonly resources: PoolResources;
+  readonly desiredWorkers: number;
+  readonly paused: boolean;
+  /** What this pass changed, in words (empty when nothing). */
+  readonly actions: readonly string[];
+  readonly error?: ReconcileError;
+}
+
+/**
+ * Generations count spec changes. poolctl sets metadata.generation; for a plain put-item without one,
+ * the controller counts a new generation whenever the spec's hash changes.
+ */
+export function observedGeneration(inputs: CommonInputs): number {
+  if (inputs.generation !== undefined) return inputs.generation;
+  const previous = inputs.previous;
+  if (!previous) return 1;
+  return previous.observedSpecHash === inputs.specHash
+    ? previous.observedGeneration
+    : previous.observedGeneration + 1;
+}
+
+function base(inputs: CommonInputs, phase: Phase, conditions: Condition[]): PrefectWorkerPoolStatus {
+  const previous = inputs.previous;
+  return {
+    phase,
+    observedGeneration: observedGeneration(inputs),
+    observedSpecHash: inputs.specHash,
+    conditions,
+    workers: previous?.workers ?? { desired: 0, running: 0, pending: 0 },
+    resources: previous?.resources ?? {},
+    lastReconcileTime: inputs.now.toISOString(),
+    ...(previous?.scaling ? { scaling: previous.scaling } : {}),
+    ...(previous?.backlog ? { backlog: previous.backlog } : {}),
+    lastError: null,
+  };
+}
+
+export function invalidStatus(inputs: InvalidInputs): PrefectWorkerPoolStatus {
+  const count = inputs.issues.length;
+  const first = inputs.issues[0];
+  const summary = first ? `${first.path}: ${first.message}` : 'spec is invalid';
+  const conditions = setCondition(
+    inputs.previous?.conditions ?? [],
+    {
+      type: 'Valid',
+      status: 'False',
+      reason: 'SpecInvalid',
+      message: count > 1 ? `${summary} (and ${count - 1} more)` : summary,
+    },
+    inputs.now,
+  );
+  // Resources of an earlier valid spec are left running untouched: an invalid edit must not take a pool down.
+  return { ...base(inputs, 'Invalid', conditions), validationErrors: [...inputs.issues] };
+}
+
+function rolloutFailed(service: LiveService): boolean {
+  return service.deployments.some((d) => d.status === 'PRIMARY' && d.rolloutState === 'FAILED');
+}
+
+function readiness(inputs: ReconciledInputs): { phase: Phase; ready: ConditionUpdate } {
+  const service = inputs.service;
+  const previousPhase = inputs.previous?.phase;
+  if (!service) {
+    return {
+      phase: 'Provisioning',
+      ready: {
+        type: 'Ready',
+        status: 'False',
+        reason: 'ServiceMissing',
+        message: 'the ECS service does not exist yet',
+      },
+    };
+  }
+  if (rolloutFailed(service)) {
+    return {
+      phase: 'Degraded',
+      ready: {
+        type: 'Ready',
+        status: 'False',
+        reason: 'RolloutFailed',
+        message:
+          'the deployment circuit breaker stopped the rollout and rolled back; check the image and the worker logs',
+      },
+    };
+  }
+  const { desiredCount: desired, runningCount: running } = service;
+  const rollingOut = service.deployments.length > 1;
+  if (running >= desired && !rollingOut) {
+    const [reason, message] =
+      desired > 0
+        ? ['WorkersRunning', `${running} of ${desired} workers running`]
+        : inputs.paused
+          ? ['Paused', 'the work pool is paused: no workers run']
+          : ['ScaledToZero', 'no workers needed: the pool is scaled to zero'];
+    return { phase: 'Ready', ready: { type: 'Ready', status: 'True', reason, message } };
+  }
+  const steady = previousPhase === 'Ready' || previousPhase === 'Scaling';
+  const phase: Phase = steady && !rollingOut ? 'Scaling' : 'Provisioning';
+  return {
+    phase,
+    ready: {
+      type: 'Ready',
+      status: 'False',
+      reason: rollingOut ? 'RollingOut' : 'WorkersStarting',
+      message: `${running} of ${desired} workers running${rollingOut ? ', a new deployment is rolling out' : ''}`,
+    },
+  };
+}
+
+export function reconciledStatus(inputs: ReconciledInputs): PrefectWorkerPoolStatus {
+  const now = inputs.now;
+  let conditions = setCondition(
+    inputs.previous?.conditions ?? [],
+    { type: 'Valid', status: 'True', reason: 'SpecValid', message: 'the spec is valid' },
+    now,
+  );
+  conditions = setCondition(
+    conditions,
+    inputs.error
+      ? { type: 'Provisioned', status: 'False', reason: inputs.error.code, message: inputs.error.message }
+      : {
+          type: 'Provisioned',
+          status: 'True',
+          reason: 'ResourcesInSync',
+          message: 'security group, task definition and service match the spec',
+        },
+    now,
+  );
+  const { phase, ready } = readiness(inputs);
+  conditions = setCondition(conditions, ready, now);
+  const service = inputs.service;
+  return {
+    ...base(inputs, inputs.error ? 'Degraded' : phase, conditions),
+    workers: service
+      ? { desired: service.desiredCount, running: service.runningCount, pending: service.pendingCount }
+      : { desired: inputs.desiredWorkers, running: 0, pending: 0 },
+    resources: inputs.resources,
+    ...(inputs.error
+      ? { lastError: { code: inputs.error.code, message: inputs.error.message, time: now.toISOString() } }
+      : {}),
+  };
+}
+
+export interface DeletingInputs extends CommonInputs {
+  readonly remaining: readonly string[];
+  readonly error?: ReconcileError;
+}
+
+export function deletingStatus(inputs: DeletingInputs): PrefectWorkerPoolStatus {
+  const conditions = setCondition(
+    inputs.previous?.conditions ?? [],
+    inputs.error
+      ? { type: 'Provisioned', status: 'False', reason: inputs.error.code, message: inputs.error.message }
+      : {
+          type: 'Provisioned',
+          status: 'False',
+          reason: 'Deleting',
+          message: `the spec item was deleted; removing ${inputs.remaining.join(', ') || 'nothing more'}`,
+        },
+    inputs.now,
+  );
+  return {
+    ...base(inputs, 'Deleting', conditions),
+    workers: { desired: 0, running: inputs.previous?.workers.running ?? 0, pending: 0 },
+    ...(inputs.error
+      ? {
+          lastError: {
+            code: inputs.error.code,
+            message: inputs.error.message,
+            time: inputs.now.toISOString(),
+          },
+        }
+      : {}),
+  };
+}
+
+/** How often an unchanged status is rewritten anyway, so lastReconcileTime stays a useful liveness signal. */
+export const statusHeartbeatMs = 10 * 60_000;
+
+/**
+ * Whether a new status should be written: when it says anything the stored one does not, or when the
+ * stored one is older than the heartbeat. lastReconcileTime alone is not news: skipping such writes keeps
+ * a drift pass over unchanged pools nearly free of DynamoDB writes.
+ */
+export function shouldWriteStatus(
+  previous: PrefectWorkerPoolStatus | undefined,
+  next: PrefectWorkerPoolStatus,
+  now: Date,
+): boolean {
+  if (!previous) return true;
+  const strip = ({ lastReconcileTime: _ignored, ...rest }: PrefectWorkerPoolStatus) => rest;
+  if (canonicalJson(strip(previous)) !== canonicalJson(strip(next))) return true;
+  return now.getTime() - Date.parse(previous.lastReconcileTime) >= statusHeartbeatMs;
+}

@@ -1,0 +1,94 @@
+/**
+ * Deleting a pool whose spec item is gone. The status item stays, in phase Deleting, as the finalizer
+ * record until the last owned resource is gone; each pass does what it can and requeues for the rest
+ * (a security group cannot go while its network interfaces linger after the tasks stopped).
+ */
+import { poolResourceNames } from '../api/resourceNames.js';
+import { isTransientAwsError, reasonFromError, SecurityGroupInUseError } from '../aws/awsErrors.js';
+import type { StoredPool } from '../aws/poolTableStore.js';
+import { isOwnedBy } from '../core/planActions.js';
+import { deletingStatus, shouldWriteStatus, type ReconcileError } from '../core/poolStatus.js';
+import type { ReconcilerDependencies } from './reconcilerDependencies.js';
+import type { ReconcileResult } from './reconcileResult.js';
+
+/** Deregistration is paced by ECS at 1 per second per account: a few per pass, the rest next time. */
+const deregistrationsPerPass = 5;
+const deletionRetryMs = 15_000;
+
+export async function deletePool(
+  deps: ReconcilerDependencies,
+  stored: StoredPool,
+  startedAt: number,
+): Promise<ReconcileResult> {
+  const { config } = deps;
+  const name = stored.name;
+  const names = poolResourceNames(config.instanceId, name);
+  const actions: string[] = [];
+  const remaining: string[] = [];
+  let error: ReconcileError | undefined;
+  let retryable = false;
+
+  try {
+    const [services, securityGroup, taskDefinitionArns] = await Promise.all([
+      deps.ecs.describeServices([names.serviceName]),
+      deps.ec2.findSecurityGroupByName(config.vpcId, names.securityGroupName),
+      deps.ecs.listActiveTaskDefinitionArns(names.taskDefinitionFamily),
+    ]);
+    const service = services.get(names.serviceName);
+    // Only what carries this controller instance's tags is ever deleted.
+    if (service && service.status === 'ACTIVE' && isOwnedBy(service.tags, config.instanceId)) {
+      await deps.ecs.deleteService(names.serviceName);
+      actions.push('DeleteService');
+    }
+    if (securityGroup && isOwnedBy(securityGroup.tags, config.instanceId)) {
+      try {
+        await deps.ec2.deleteSecurityGroup(securityGroup.groupId);
+        actions.push('DeleteSecurityGroup');
+      } catch (caught) {
+        if (!(caught instanceof SecurityGroupInUseError)) throw caught;
+        remaining.push(`security group ${securityGroup.groupId} (network interfaces still attached)`);
+      }
+    }
+    for (const arn of taskDefinitionArns.slice(0, deregistrationsPerPass)) {
+      await deps.ecs.deregisterTaskDefinition(arn);
+      actions.push('DeregisterTaskDefinition');
+    }
+    if (taskDefinitionArns.length > deregistrationsPerPass) {
+      remaining.push(`${taskDefinitionArns.length - deregistrationsPerPass} task definition revisions`);
+    }
+  } catch (caught) {
+    retryable = isTransientAwsError(caught);
+    error = {
+      code: reasonFromError(caught),
+      message: caught instanceof Error ? caught.message : String(caught),
+    };
+    remaining.push('resources not yet confirmed deleted');
+  }
+
+  const durationMs = deps.clock.now().getTime() - startedAt;
+  if (remaining.length === 0) {
+    if (stored.status) await deps.table.deleteStatus(name, stored.status.revision);
+    return { pool: name, outcome: 'done', actions, driftCorrections: 0, durationMs };
+  }
+  const now = deps.clock.now();
+  const previous = stored.status?.status;
+  const status = deletingStatus({
+    ...(previous ? { previous } : {}),
+    now,
+    specHash: previous?.observedSpecHash ?? '',
+    remaining,
+    ...(error ? { error } : {}),
+  });
+  if (shouldWriteStatus(previous, status, now))
+    await deps.table.writeStatus(name, status, stored.status?.revision);
+  return {
+    pool: name,
+    outcome: 'requeue',
+    phase: 'Deleting',
+    actions,
+    driftCorrections: 0,
+    requeueAfterMs: deletionRetryMs,
+    ...(error ? { error, retryable } : {}),
+    durationMs,
+  };
+}

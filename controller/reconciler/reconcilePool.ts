@@ -1,0 +1,333 @@
+/**
+ * Reconcile one pool: read the spec and the live state, compute the desired state, diff, act, and write
+ * status. Level-based: it never asks what event brought it here, only what is and what should be, so
+ * running it twice in a row makes no mutating call the second time.
+ */
+import type { ResolvedPool } from '../api/poolDefaults.js';
+import { poolResourceNames } from '../api/resourceNames.js';
+import { validatePool } from '../api/validatePool.js';
+import { reasonFromError, StatusConflictError, isTransientAwsError } from '../aws/awsErrors.js';
+import type { StoredPool } from '../aws/poolTableStore.js';
+import {
+  desiredSecurityGroup,
+  desiredService,
+  desiredTaskDefinition,
+  desiredWorkerCount,
+} from '../core/desiredState.js';
+import type { LiveService, PoolObservation } from '../core/observedState.js';
+import {
+  hasEgressChanges,
+  isOwnedBy,
+  planSecurityGroup,
+  planService,
+  planTaskDefinition,
+  planTaskDefinitionAfterLookup,
+  type ServiceChanges,
+} from '../core/planActions.js';
+import {
+  invalidStatus,
+  reconciledStatus,
+  shouldWriteStatus,
+  type PrefectWorkerPoolStatus,
+  type ReconcileError,
+} from '../core/poolStatus.js';
+import { stableHash } from '../core/stableHash.js';
+import { deletePool } from './deletePool.js';
+import type { ReconcilerDependencies } from './reconcilerDependencies.js';
+import type { ReconcileResult } from './reconcileResult.js';
+
+/** What a batched caller (the drift pass) already read, so reconcile reads nothing itself. */
+export interface PrefetchedPool {
+  readonly stored: StoredPool;
+  readonly observation: PoolObservation;
+}
+
+/** Requeue delays: throttling and 5xx clear quickly; other failures wait for the next look. */
+const transientRetryMs = 5_000;
+const failureRetryMs = 60_000;
+const serviceWaitMs = 30_000;
+
+export function specHashOf(spec: Record<string, unknown>): string {
+  const { pk: _pk, sk: _sk, ...manifest } = spec;
+  return stableHash(manifest);
+}
+
+async function observePool(deps: ReconcilerDependencies, name: string): Promise<PoolObservation> {
+  const names = poolResourceNames(deps.config.instanceId, name);
+  const [services, securityGroup] = await Promise.all([
+    deps.ecs.describeServices([names.serviceName]),
+    deps.ec2.findSecurityGroupByName(deps.config.vpcId, names.securityGroupName),
+  ]);
+  const service = services.get(names.serviceName);
+  return { ...(service ? { service } : {}), ...(securityGroup ? { securityGroup } : {}) };
+}
+
+function describeServiceChanges(changes: ServiceChanges, live: LiveService): string {
+  const parts: string[] = [];
+  if (changes.taskDefinitionArn) parts.push(`taskDefinition ${changes.taskDefinitionArn.split('/').pop()}`);
+  if (changes.desiredCount !== undefined)
+    parts.push(`desiredCount ${live.desiredCount}→${changes.desiredCount}`);
+  if (changes.configuration) parts.push('configuration');
+  return `UpdateService(${parts.join(', ')})`;
+}
+
+class PlanConflictError extends Error {
+  readonly code = 'NameConflict';
+}
+
+interface ApplyOutcome {
+  readonly actions: string[];
+  service?: LiveService;
+  securityGroupId?: string;
+  taskDefinitionArn?: string;
+  taskDefinitionHash?: string;
+  desiredWorkers: number;
+  waitMessage?: string;
+}
+
+/** Carries out the plans; security group and task definition are independent, so they go in parallel. */
+async function applyDesiredState(
+  deps: ReconcilerDependencies,
+  pool: ResolvedPool,
+  observation: PoolObservation,
+  previous: PrefectWorkerPoolStatus | undefined,
+  outcome: ApplyOutcome,
+): Promise<void> {
+  const { config } = deps;
+  const sgDesired = desiredSecurityGroup(pool, config);
+  const tdDesired = desiredTaskDefinition(pool, config);
+
+  const ensureSecurityGroup = async (): Promise<string> => {
+    const plan = planSecurityGroup(sgDesired, observation.securityGroup, config.instanceId);
+    switch (plan.action) {
+      case 'none':
+        return plan.groupId;
+      case 'conflict':
+        throw new PlanConflictError(plan.message);
+      case 'syncEgress':
+        await deps.ec2.revokeEgress(plan.groupId, plan.changes.revoke, plan.changes.revokeForeign);
+        await deps.ec2.authorizeEgress(plan.groupId, plan.changes.authorize);
+        outcome.actions.push('UpdateSecurityGroupEgress');
+        return plan.groupId;
+      case 'create': {
+        const created = await deps.ec2.createSecurityGroup(plan.desired);
+        outcome.actions.push('CreateSecurityGroup');
+        // The create may have found a same-named group that someone else made: never adopt it.
+        if (!isOwnedBy(created.tags, config.instanceId)) {
+          throw new PlanConflictError(
+            `security group ${created.groupId} is named ${sgDesired.groupName} but is not owned by controller instance ${config.instanceId}`,
+          );
+        }
+        // A new group allows all egress by default; bring it to exactly the spec's rules.
+        const followUp = planSecurityGroup(sgDesired, created, config.instanceId);
+        if (followUp.action === 'syncEgress' && hasEgressChanges(followUp.changes)) {
+          await deps.ec2.revokeEgress(
+            created.groupId,
+            followUp.changes.revoke,
+            followUp.changes.revokeForeign,
+          );
+          await deps.ec2.authorizeEgress(created.groupId, followUp.changes.authorize);
+        }
+        return created.groupId;
+      }
+    }
+  };
+
+  const ensureTaskDefinition = async (): Promise<string> => {
+    let plan = planTaskDefinition(tdDesired, previous?.resources ?? {});
+    if (plan.action === 'lookup') {
+      const latest = await deps.ecs.describeLatestTaskDefinition(tdDesired.content.family);
+      plan = planTaskDefinitionAfterLookup(tdDesired, latest);
+    }
+    if (plan.action === 'reuse') return plan.taskDefinitionArn;
+    if (plan.action === 'lookup') throw new Error('task definition lookup did not resolve');
+    const arn = await deps.ecs.registerTaskDefinition(plan.desired);
+    outcome.actions.push('RegisterTaskDefinition');
+    return arn;
+  };
+
+  const [securityGroupId, taskDefinitionArn] = await Promise.all([
+    ensureSecurityGroup(),
+    ensureTaskDefinition(),
+  ]);
+  outcome.securityGroupId = securityGroupId;
+  outcome.taskDefinitionArn = taskDefinitionArn;
+  outcome.taskDefinitionHash = tdDesired.contentHash;
+
+  const serviceDesired = desiredService(pool, config, {
+    securityGroupId,
+    taskDefinitionArn,
+    desiredCount: outcome.desiredWorkers,
+  });
+  const plan = planService(serviceDesired, observation.service, config.instanceId);
+  switch (plan.action) {
+    case 'none':
+      outcome.service = observation.service;
+      return;
+    case 'conflict':
+      throw new PlanConflictError(plan.message);
+    case 'wait':
+      outcome.waitMessage = plan.message;
+      return;
+    case 'create':
+      outcome.service = await deps.ecs.createService(plan.desired);
+      outcome.actions.push('CreateService');
+      return;
+    case 'update':
+      outcome.service = await deps.ecs.updateService(plan.desired, plan.changes);
+      outcome.actions.push(describeServiceChanges(plan.changes, observation.service as LiveService));
+      return;
+  }
+}
+
+async function reconcileOnce(
+  deps: ReconcilerDependencies,
+  name: string,
+  prefetched: PrefetchedPool | undefined,
+  startedAt: number,
+): Promise<ReconcileResult> {
+  const now = deps.clock.now();
+  const stored = prefetched?.stored ?? (await deps.table.readPool(name));
+  if (!stored.spec) return deletePool(deps, stored, startedAt);
+
+  const previous = stored.status?.status;
+  const specHash = specHashOf(stored.spec);
+  const generation =
+    typeof stored.spec.metadata === 'object'
+      ? (stored.spec.metadata as { generation?: unknown }).generation
+      : undefined;
+  const common = {
+    ...(previous ? { previous } : {}),
+    now,
+    specHash,
+    ...(typeof generation === 'number' && Number.isInteger(generation) ? { generation } : {}),
+  };
+  const durationMs = () => deps.clock.now().getTime() - startedAt;
+
+  const validation = validatePool(stored.spec, { ...deps.config, expectedName: name });
+  if (!validation.valid) {
+    // An invalid spec makes no AWS call at all: whatever ran for an earlier valid spec keeps running.
+    const status = invalidStatus({ ...common, issues: validation.issues });
+    if (shouldWriteStatus(previous, status, now))
+      await deps.table.writeStatus(name, status, stored.status?.revision);
+    return {
+      pool: name,
+      outcome: 'done',
+      phase: 'Invalid',
+      actions: [],
+      driftCorrections: 0,
+      durationMs: durationMs(),
+    };
+  }
+
+  const pool = validation.pool;
+  const observation = prefetched?.observation ?? (await observePool(deps, name));
+  const outcome: ApplyOutcome = {
+    actions: [],
+    desiredWorkers: desiredWorkerCount(pool, {
+      ...(previous?.scaling?.desiredWorkers !== undefined
+        ? { scalerDesiredWorkers: previous.scaling.desiredWorkers }
+        : {}),
+    }),
+  };
+  let error: ReconcileError | undefined;
+  let transient = false;
+  try {
+    await applyDesiredState(deps, pool, observation, previous, outcome);
+  } catch (caught) {
+    if (caught instanceof StatusConflictError) throw caught;
+    transient = isTransientAwsError(caught);
+    error = {
+      code: caught instanceof PlanConflictError ? caught.code : reasonFromError(caught),
+      message: caught instanceof Error ? caught.message : String(caught),
+    };
+  }
+
+  const status = reconciledStatus({
+    ...common,
+    ...(outcome.service ? { service: outcome.service } : {}),
+    resources: {
+      ...(outcome.service
+        ? { serviceArn: outcome.service.serviceArn, serviceName: outcome.service.serviceName }
+        : {}),
+      ...(outcome.taskDefinitionArn
+        ? { taskDefinitionArn: outcome.taskDefinitionArn, taskDefinitionHash: outcome.taskDefinitionHash }
+        : {
+            ...(previous?.resources.taskDefinitionArn
+              ? { taskDefinitionArn: previous.resources.taskDefinitionArn }
+              : {}),
+            ...(previous?.resources.taskDefinitionHash
+              ? { taskDefinitionHash: previous.resources.taskDefinitionHash }
+              : {}),
+          }),
+      ...(outcome.securityGroupId ? { securityGroupId: outcome.securityGroupId } : {}),
+      ...(previous?.resources.alarmNames ? { alarmNames: previous.resources.alarmNames } : {}),
+    },
+    desiredWorkers: outcome.desiredWorkers,
+    paused: pool.spec.workPool.paused,
+    actions: outcome.actions,
+    ...(error ? { error } : {}),
+  });
+  if (shouldWriteStatus(previous, status, now))
+    await deps.table.writeStatus(name, status, stored.status?.revision);
+
+  const specUnchanged = previous?.observedSpecHash === specHash && previous.phase !== 'Invalid';
+  const requeue = error
+    ? { outcome: 'requeue' as const, requeueAfterMs: transient ? transientRetryMs : failureRetryMs }
+    : outcome.waitMessage
+      ? { outcome: 'requeue' as const, requeueAfterMs: serviceWaitMs }
+      : { outcome: 'done' as const };
+  return {
+    pool: name,
+    ...requeue,
+    phase: status.phase,
+    actions: outcome.actions,
+    driftCorrections: specUnchanged ? outcome.actions.length : 0,
+    ...(error ? { error, retryable: transient } : {}),
+    durationMs: durationMs(),
+  };
+}
+
+/**
+ * Reconciles one pool by name. A lost status race (someone wrote a newer status meanwhile) is answered
+ * by reconciling again from fresh reads, once; after that the caller requeues.
+ */
+export async function reconcilePool(
+  deps: ReconcilerDependencies,
+  name: string,
+  prefetched?: PrefetchedPool,
+): Promise<ReconcileResult> {
+  const startedAt = deps.clock.now().getTime();
+  const logger = deps.logger.createChild({ persistentKeys: { pool: name } });
+  let result: ReconcileResult;
+  try {
+    result = await reconcileOnce({ ...deps, logger }, name, prefetched, startedAt);
+  } catch (error) {
+    if (!(error instanceof StatusConflictError)) throw error;
+    try {
+      result = await reconcileOnce({ ...deps, logger }, name, undefined, startedAt);
+    } catch (again) {
+      if (!(again instanceof StatusConflictError)) throw again;
+      result = {
+        pool: name,
+        outcome: 'requeue',
+        actions: [],
+        driftCorrections: 0,
+        requeueAfterMs: 1_000,
+        error: { code: again.code, message: again.message },
+        retryable: true,
+        durationMs: deps.clock.now().getTime() - startedAt,
+      };
+    }
+  }
+  logger.info('reconciled', {
+    outcome: result.outcome,
+    phase: result.phase,
+    actions: result.actions,
+    durationMs: result.durationMs,
+    ...(result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {}),
+    ...(result.error ? { error: result.error } : {}),
+  });
+  deps.metrics?.record(result);
+  return result;
+}
