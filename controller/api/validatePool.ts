@@ -63,13 +63,25 @@ export function formatPath(segments: readonly (string | number)[]): string {
   return path === '' ? '(item)' : path;
 }
 
-function pointerSegments(pointer: string): (string | number)[] {
+/**
+ * A JSON pointer as path segments. A segment is an index only where the data holds an array there: a map
+ * key such as "2024" in spec.tags stays a key (`spec.tags["2024"]`, not `spec.tags[2024]`).
+ */
+function pointerSegments(pointer: string, data: unknown): (string | number)[] {
   if (pointer === '') return [];
+  let node = data;
   return pointer
     .slice(1)
     .split('/')
-    .map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((segment) => (/^(0|[1-9][0-9]*)$/.test(segment) ? Number(segment) : segment));
+    .map((raw) => {
+      const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+      const segment = Array.isArray(node) ? Number(key) : key;
+      node =
+        typeof node === 'object' && node !== null
+          ? (node as Record<string | number, unknown>)[segment]
+          : undefined;
+      return segment;
+    });
 }
 
 function typeOfValue(value: unknown): string {
@@ -83,8 +95,8 @@ function truncate(text: string, max = 60): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-function schemaIssue(error: ErrorObject): ValidationIssue {
-  const segments = pointerSegments(error.instancePath);
+function schemaIssue(error: ErrorObject, data: unknown): ValidationIssue {
+  const segments = pointerSegments(error.instancePath, data);
   const parentSchema = error.parentSchema as { 'x-expected'?: string } | undefined;
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
@@ -141,13 +153,13 @@ function schemaIssue(error: ErrorObject): ValidationIssue {
   }
 }
 
-function schemaIssues(errors: readonly ErrorObject[]): ValidationIssue[] {
+function schemaIssues(errors: readonly ErrorObject[], data: unknown): ValidationIssue[] {
   // propertyNames reports a wrapper error beside the specific one; the specific one says it better.
   const specific = errors.filter((e) => e.keyword !== 'propertyNames');
   const seen = new Set<string>();
   const issues: ValidationIssue[] = [];
   for (const error of specific) {
-    const issue = schemaIssue(error);
+    const issue = schemaIssue(error, data);
     const key = `${issue.path}\u0000${issue.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -324,7 +336,7 @@ export function validatePool(item: unknown, context: ValidationContext): Validat
     ...manifest
   } = item as Record<string, unknown>;
   if (!validateSchema(manifest)) {
-    return { valid: false, issues: schemaIssues(validateSchema.errors ?? []) };
+    return { valid: false, issues: schemaIssues(validateSchema.errors ?? [], manifest) };
   }
   const pool = withDefaults(manifest);
   const issues = semanticIssues(pool, manifest, context);

@@ -70,6 +70,11 @@ export function createStreamHandler(getDeps: () => ReconcilerDependencies) {
       }
     };
 
-    return processPartialResponse(event, handleRecord, processor, context ? { context } : undefined);
+    // Every record failing is reported record by record too: Lambda retries the same way, and callers
+    // (the local poller, tests) get one shape of answer.
+    return processPartialResponse(event, handleRecord, processor, {
+      ...(context ? { context } : {}),
+      throwOnFullBatchFailure: false,
+    });
   };
 }

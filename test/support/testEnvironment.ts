@@ -53,3 +53,13 @@ export async function startTestAws(options: TestAwsOptions = {}): Promise<TestAw
     throw error;
   }
 }
+
+/** After `moto.reset()`: the same base infrastructure again, and the config that points at it. */
+export async function reprovision(aws: TestAws): Promise<Pick<TestAws, 'infra' | 'config'>> {
+  const infra = await provisionLocalInfrastructure({
+    endpoint: aws.endpoint,
+    region: aws.infra.region,
+    instanceId: testInstanceId,
+  });
+  return { infra, config: localControllerConfig(infra, testInstanceId) };
+}

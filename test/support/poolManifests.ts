@@ -1,0 +1,39 @@
+/** Manifests for integration tests, valid against the test environment's configuration. */
+export const testSecretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prefect/api-key';
+
+export interface ManifestOptions {
+  readonly image?: string;
+  readonly cpu?: number;
+  readonly memory?: number;
+  readonly workers?: number;
+  readonly egress?: readonly Record<string, unknown>[];
+  readonly spot?: number;
+}
+
+/** A process-type pool with a fixed worker count (the scaler does not move it). */
+export function processPoolManifest(name: string, options: ManifestOptions = {}): Record<string, unknown> {
+  return {
+    apiVersion: 'prefect-ecs-operator/v1',
+    kind: 'PrefectWorkerPool',
+    metadata: { name },
+    spec: {
+      prefect: {
+        apiUrl: 'https://api.prefect.cloud/api/accounts/a/workspaces/w',
+        apiKeySecretArn: testSecretArn,
+      },
+      workPool: { type: 'process', workQueues: ['default'] },
+      worker: {
+        image: options.image ?? 'prefecthq/prefect:3-python3.12',
+        cpu: options.cpu ?? 512,
+        memory: options.memory ?? 1024,
+        limit: 4,
+        env: { LOG_LEVEL: 'INFO' },
+        secrets: { DB_PASSWORD: `${testSecretArn.replace('api-key', 'db-password')}` },
+        spot: options.spot ?? 0,
+      },
+      scaling: { mode: 'fixed', workers: options.workers ?? 1 },
+      network: { egress: options.egress ?? [{ port: 443, cidr: '0.0.0.0/0' }] },
+      tags: { CostCenter: '1234' },
+    },
+  };
+}
