@@ -75,9 +75,10 @@ export interface ResolvedPool {
 }
 
 function definedEntries(record: Record<string, string | undefined> | undefined): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(record ?? {})) if (value !== undefined) result[key] = value;
-  return result;
+  // fromEntries defines own properties, so a key like "__proto__" survives as data.
+  return Object.fromEntries(
+    Object.entries(record ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 }
 
 function withoutUndefined<T extends object>(value: T): T {

@@ -169,17 +169,33 @@ function schemaIssues(errors: readonly ErrorObject[], data: unknown): Validation
   return issues;
 }
 
+/**
+ * Whether a check may run: none of the fields it reads had a schema error. Checks reading only sound
+ * fields run even when other fields are wrong, so one round reports every problem.
+ */
+type Guard = (...pointers: string[]) => boolean;
+
+function guardFor(errorPointers: readonly string[]): Guard {
+  return (...pointers) =>
+    pointers.every((pointer) =>
+      errorPointers.every(
+        (bad) => bad !== pointer && !bad.startsWith(`${pointer}/`) && !pointer.startsWith(`${bad}/`),
+      ),
+    );
+}
+
 function semanticIssues(
   pool: ResolvedPool,
   manifest: PrefectWorkerPool,
   context: ValidationContext,
+  sound: Guard,
 ): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const add = (segments: (string | number)[], message: string) =>
     issues.push({ path: formatPath(segments), message });
   const { spec } = pool;
 
-  if (context.expectedName !== undefined && pool.name !== context.expectedName) {
+  if (sound('/metadata/name') && context.expectedName !== undefined && pool.name !== context.expectedName) {
     add(
       ['metadata', 'name'],
       `must equal the item's key ${poolTableKeys.partitionKey}="${truncate(context.expectedName)}"`,
@@ -188,7 +204,7 @@ function semanticIssues(
 
   const names = poolResourceNames(context.instanceId, pool.name);
   for (const [kind, limit] of Object.entries(awsNameLimits) as [keyof typeof names, number][]) {
-    if (names[kind].length > limit) {
+    if (sound('/metadata/name') && names[kind].length > limit) {
       add(
         ['metadata', 'name'],
         `is too long: the derived ${kind} "${truncate(names[kind])}" has ${names[kind].length} characters, AWS allows ${limit}`,
@@ -196,7 +212,10 @@ function semanticIssues(
     }
   }
 
-  if (!isValidFargatePair(spec.worker.cpu, spec.worker.memory)) {
+  if (
+    sound('/spec/worker/cpu', '/spec/worker/memory') &&
+    !isValidFargatePair(spec.worker.cpu, spec.worker.memory)
+  ) {
     add(
       ['spec', 'worker', 'memory'],
       `${spec.worker.memory} MiB is not a valid Fargate size for cpu ${spec.worker.cpu}; expected ${describeFargateMemoryFor(spec.worker.cpu)}`,
@@ -204,16 +223,20 @@ function semanticIssues(
   }
 
   const { scaling } = spec;
-  if (scaling.minWorkers > scaling.maxWorkers) {
+  if (
+    sound('/spec/scaling/minWorkers', '/spec/scaling/maxWorkers') &&
+    scaling.minWorkers > scaling.maxWorkers
+  ) {
     add(
       ['spec', 'scaling', 'minWorkers'],
       `must be at most maxWorkers (${scaling.maxWorkers}), got ${scaling.minWorkers}`,
     );
   }
-  if (scaling.mode === 'fixed' && scaling.workers === undefined) {
+  const modeSound = sound('/spec/scaling/mode', '/spec/scaling/workers');
+  if (modeSound && scaling.mode === 'fixed' && scaling.workers === undefined) {
     add(['spec', 'scaling', 'workers'], 'is required when mode is "fixed"');
   }
-  if (scaling.mode === 'auto' && scaling.workers !== undefined) {
+  if (modeSound && scaling.mode === 'auto' && scaling.workers !== undefined) {
     add(
       ['spec', 'scaling', 'workers'],
       'is only allowed when mode is "fixed"; auto mode scales within [minWorkers, maxWorkers]',
@@ -236,6 +259,7 @@ function semanticIssues(
   for (const [name, arn] of Object.entries(spec.worker.secrets))
     secretRefs.push([['spec', 'worker', 'secrets', name], arn]);
   for (const [path, arn] of secretRefs) {
+    if (!sound(`/${path.join('/')}`) || typeof arn !== 'string') continue;
     if (
       !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+(:[\w-]*:[\w-]*:[\w-]*)?$/.test(
         arn,
@@ -253,7 +277,8 @@ function semanticIssues(
     }
   }
 
-  for (const name of Object.keys(spec.worker.env)) {
+  const envSound = sound('/spec/worker/env', '/spec/worker/secrets');
+  for (const name of envSound ? Object.keys(spec.worker.env) : []) {
     const owner = controllerOwnedEnv.get(name);
     if (owner !== undefined) {
       add(['spec', 'worker', 'env', name], `is set by the controller from ${owner}; remove it`);
@@ -267,7 +292,7 @@ function semanticIssues(
       add(['spec', 'worker', 'env', name], 'is also set in spec.worker.secrets; set it in one place');
     }
   }
-  for (const name of Object.keys(spec.worker.secrets)) {
+  for (const name of envSound ? Object.keys(spec.worker.secrets) : []) {
     const owner = controllerOwnedEnv.get(name);
     if (owner !== undefined) {
       add(['spec', 'worker', 'secrets', name], `is set by the controller from ${owner}; remove it`);
@@ -275,7 +300,8 @@ function semanticIssues(
   }
 
   const taskRoleArn = spec.worker.taskRoleArn;
-  if (taskRoleArn !== undefined && !context.allowedTaskRoleArns.includes(taskRoleArn)) {
+  const roleSound = sound('/spec/worker/taskRoleArn', '/spec/workPool/type');
+  if (roleSound && taskRoleArn !== undefined && !context.allowedTaskRoleArns.includes(taskRoleArn)) {
     const allowed =
       context.allowedTaskRoleArns.length > 0 ? context.allowedTaskRoleArns.join(', ') : '(none configured)';
     add(
@@ -284,6 +310,7 @@ function semanticIssues(
     );
   }
   if (
+    roleSound &&
     spec.workPool.type === 'ecs' &&
     taskRoleArn === undefined &&
     context.defaultWorkerTaskRoleArn === undefined
@@ -294,7 +321,7 @@ function semanticIssues(
     );
   }
 
-  (manifest.spec.network?.egress ?? []).forEach((rule, index) => {
+  (sound('/spec/network/egress') ? (manifest.spec.network?.egress ?? []) : []).forEach((rule, index) => {
     const at = ['spec', 'network', 'egress', index];
     const protocol = rule.protocol ?? 'tcp';
     const hasRange = rule.fromPort !== undefined || rule.toPort !== undefined;
@@ -311,12 +338,55 @@ function semanticIssues(
     }
   });
 
-  for (const key of Object.keys(spec.tags)) {
+  if (sound('/spec/workPool/name', '/metadata/name') && /^prefect/i.test(spec.workPool.name)) {
+    // Prefect refuses such names (403: reserved for internal use); better to say so before applying.
+    add(
+      manifest.spec.workPool?.name !== undefined ? ['spec', 'workPool', 'name'] : ['metadata', 'name'],
+      `"${truncate(spec.workPool.name)}" starts with "prefect", which Prefect reserves for its own work pools; ${
+        manifest.spec.workPool?.name !== undefined
+          ? 'choose another name'
+          : 'set spec.workPool.name to another name'
+      }`,
+    );
+  }
+
+  for (const key of sound('/spec/tags') ? Object.keys(spec.tags) : []) {
     if (key.toLowerCase().startsWith(reservedTagPrefix) || key.toLowerCase().startsWith('aws:')) {
       add(['spec', 'tags', key], `uses a reserved prefix (${reservedTagPrefix} or aws:)`);
     }
   }
   return issues;
+}
+
+function errorPointer(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === 'required') return `${error.instancePath}/${String(params.missingProperty)}`;
+  if (error.keyword === 'additionalProperties')
+    return `${error.instancePath}/${String(params.additionalProperty)}`;
+  if (error.propertyName !== undefined) return `${error.instancePath}/${error.propertyName}`;
+  return error.instancePath;
+}
+
+/**
+ * The controller's own rules over the parts of a schema-invalid manifest that are sound. Nothing here
+ * may assume more than the guards promise, so a malformed manifest can never make it throw.
+ */
+function partialSemanticIssues(
+  manifest: Record<string, unknown>,
+  errors: readonly ErrorObject[],
+  context: ValidationContext,
+): ValidationIssue[] {
+  const isMap = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(manifest.metadata) || !isMap(manifest.spec) || !isMap(manifest.spec.prefect)) return [];
+  const sound = guardFor(errors.map(errorPointer));
+  if (!sound('/metadata', '/spec/prefect')) return [];
+  try {
+    const candidate = manifest as unknown as PrefectWorkerPool;
+    return semanticIssues(withDefaults(candidate), candidate, context, sound);
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -336,9 +406,13 @@ export function validatePool(item: unknown, context: ValidationContext): Validat
     ...manifest
   } = item as Record<string, unknown>;
   if (!validateSchema(manifest)) {
-    return { valid: false, issues: schemaIssues(validateSchema.errors ?? [], manifest) };
+    const errors = validateSchema.errors ?? [];
+    return {
+      valid: false,
+      issues: [...schemaIssues(errors, manifest), ...partialSemanticIssues(manifest, errors, context)],
+    };
   }
   const pool = withDefaults(manifest);
-  const issues = semanticIssues(pool, manifest, context);
+  const issues = semanticIssues(pool, manifest, context, () => true);
   return issues.length > 0 ? { valid: false, issues } : { valid: true, pool, manifest };
 }

@@ -4,7 +4,7 @@
  */
 import { DescribeSecurityGroupsCommand, RevokeSecurityGroupEgressCommand } from '@aws-sdk/client-ec2';
 import { DeleteServiceCommand, DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { AttributeValue, Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createScheduleHandler } from '../../controller/handlers/scheduleHandler.js';
 import { createStreamHandler } from '../../controller/handlers/streamHandler.js';
@@ -30,7 +30,7 @@ beforeEach(async () => {
 
 let sequence = 0;
 function streamRecord(
-  keys: Record<string, { S?: string; N?: string }> | undefined,
+  keys: Record<string, AttributeValue> | undefined,
   eventName = 'INSERT',
 ): DynamoDBRecord {
   sequence += 1;
