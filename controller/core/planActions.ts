@@ -118,10 +118,26 @@ export type ServicePlan =
   | { readonly action: 'wait'; readonly message: string }
   | { readonly action: 'conflict'; readonly message: string };
 
+/**
+ * The revision whose rollout the circuit breaker rolled back, if it is the one desired now. Deploying it
+ * again would only fail again: it stays blocked until the spec renders a different revision.
+ */
+export function blockedTaskDefinition(
+  desiredTaskDefinitionArn: string,
+  live: LiveService | undefined,
+  previouslyFailedArn: string | undefined,
+): string | undefined {
+  const failedNow = live?.deployments.some(
+    (d) => d.rolloutState === 'FAILED' && d.taskDefinitionArn === desiredTaskDefinitionArn,
+  );
+  return failedNow || previouslyFailedArn === desiredTaskDefinitionArn ? desiredTaskDefinitionArn : undefined;
+}
+
 export function planService(
   desired: DesiredService,
   live: LiveService | undefined,
   instanceId: string,
+  blockedTaskDefinitionArn?: string,
 ): ServicePlan {
   if (!live || live.status === 'INACTIVE') return { action: 'create', desired };
   if (live.status === 'DRAINING') {
@@ -137,8 +153,12 @@ export function planService(
     };
   }
   const changes: { -readonly [K in keyof ServiceChanges]: ServiceChanges[K] } = {};
-  if (live.taskDefinitionArn !== desired.taskDefinitionArn)
+  if (
+    live.taskDefinitionArn !== desired.taskDefinitionArn &&
+    desired.taskDefinitionArn !== blockedTaskDefinitionArn
+  ) {
     changes.taskDefinitionArn = desired.taskDefinitionArn;
+  }
   if (live.desiredCount !== desired.desiredCount) changes.desiredCount = desired.desiredCount;
   if (live.tags[ownershipTagKeys.contentHash] !== desired.configurationHash) {
     changes.configuration = desired.configuration;

@@ -96,6 +96,7 @@ function base(inputs: CommonInputs, phase: Phase, conditions: Condition[]): Pref
     lastReconcileTime: inputs.now.toISOString(),
     ...(previous?.scaling ? { scaling: previous.scaling } : {}),
     ...(previous?.backlog ? { backlog: previous.backlog } : {}),
+    ...(previous?.prefect ? { prefect: previous.prefect } : {}),
     lastError: null,
   };
 }
@@ -136,21 +137,24 @@ function readiness(inputs: ReconciledInputs): { phase: Phase; ready: ConditionUp
       },
     };
   }
-  if (rolloutFailed(service)) {
+  const blocked = inputs.resources.failedTaskDefinitionArn;
+  if (rolloutFailed(service) || blocked) {
     return {
       phase: 'Degraded',
       ready: {
         type: 'Ready',
         status: 'False',
         reason: 'RolloutFailed',
-        message:
-          'the deployment circuit breaker stopped the rollout and rolled back; check the image and the worker logs',
+        message: blocked
+          ? `the rollout of ${blocked.split('/').pop() ?? blocked} failed and was rolled back; it is not retried until the spec changes (check the image and the worker logs)`
+          : 'the deployment circuit breaker stopped the rollout and rolled back; check the image and the worker logs',
       },
     };
   }
   const { desiredCount: desired, runningCount: running } = service;
   const rollingOut = service.deployments.length > 1;
-  if (running >= desired && !rollingOut) {
+  // Ready only when the counts match: more running than desired means a scale-in is still stopping workers.
+  if (running === desired && !rollingOut) {
     const [reason, message] =
       desired > 0
         ? ['WorkersRunning', `${running} of ${desired} workers running`]
@@ -166,7 +170,7 @@ function readiness(inputs: ReconciledInputs): { phase: Phase; ready: ConditionUp
     ready: {
       type: 'Ready',
       status: 'False',
-      reason: rollingOut ? 'RollingOut' : 'WorkersStarting',
+      reason: rollingOut ? 'RollingOut' : running > desired ? 'WorkersStopping' : 'WorkersStarting',
       message: `${running} of ${desired} workers running${rollingOut ? ', a new deployment is rolling out' : ''}`,
     },
   };

@@ -16,6 +16,7 @@ import {
 } from '../core/desiredState.js';
 import type { LiveService, PoolObservation } from '../core/observedState.js';
 import {
+  blockedTaskDefinition,
   hasEgressChanges,
   isOwnedBy,
   planSecurityGroup,
@@ -81,6 +82,7 @@ interface ApplyOutcome {
   securityGroupId?: string;
   taskDefinitionArn?: string;
   taskDefinitionHash?: string;
+  failedTaskDefinitionArn?: string | undefined;
   desiredWorkers: number;
   waitMessage?: string;
 }
@@ -159,7 +161,17 @@ async function applyDesiredState(
     taskDefinitionArn,
     desiredCount: outcome.desiredWorkers,
   });
-  const plan = planService(serviceDesired, observation.service, config.instanceId);
+  outcome.failedTaskDefinitionArn = blockedTaskDefinition(
+    taskDefinitionArn,
+    observation.service,
+    previous?.resources.failedTaskDefinitionArn,
+  );
+  const plan = planService(
+    serviceDesired,
+    observation.service,
+    config.instanceId,
+    outcome.failedTaskDefinitionArn,
+  );
   switch (plan.action) {
     case 'none':
       outcome.service = observation.service;
@@ -261,6 +273,9 @@ async function reconcileOnce(
               : {}),
           }),
       ...(outcome.securityGroupId ? { securityGroupId: outcome.securityGroupId } : {}),
+      ...(outcome.failedTaskDefinitionArn
+        ? { failedTaskDefinitionArn: outcome.failedTaskDefinitionArn }
+        : {}),
       ...(previous?.resources.alarmNames ? { alarmNames: previous.resources.alarmNames } : {}),
     },
     desiredWorkers: outcome.desiredWorkers,

@@ -31,6 +31,7 @@ export interface PrefectWorkerPoolStatus {
   resources: PoolResources;
   lastReconcileTime: string;
   lastError?: LastError;
+  prefect?: PrefectStatus;
 }
 export interface Condition {
   /**
@@ -63,11 +64,38 @@ export interface ScalingStatus {
    */
   desiredWorkers?: number;
   lastScaleTime?: string;
+  lastScaleDirection?: 'out' | 'in';
   lastScaleReason?: string;
+  /**
+   * The last decisions that scaled or were deferred, newest first.
+   *
+   * @maxItems 10
+   */
+  recentDecisions?: ScalingDecisionRecord[];
+}
+export interface ScalingDecisionRecord {
+  time: string;
+  /**
+   * What asked: an alarm's role (backlog-scale-out, cpu-scale-in, ...), the schedule's scale-from-zero rule, or a manual scale.
+   */
+  trigger?: string;
+  outcome: 'scale' | 'hold' | 'defer';
+  code: string;
+  reason: string;
+  from: number;
+  to: number;
 }
 export interface BacklogStatus {
+  /**
+   * Scheduled, late and pending flow runs due now; null when unknown.
+   */
   count?: number | null;
+  runningFlowRuns?: number | null;
   observedAt?: string;
+  /**
+   * Why the backlog is unknown, when it is.
+   */
+  message?: string;
 }
 export interface PoolResources {
   serviceArn?: string;
@@ -79,4 +107,21 @@ export interface PoolResources {
   taskDefinitionHash?: string;
   securityGroupId?: string;
   alarmNames?: string[];
+  /**
+   * A revision whose rollout the circuit breaker stopped and rolled back. It is not deployed again until the spec renders a different revision.
+   */
+  failedTaskDefinitionArn?: string;
+}
+export interface PrefectStatus {
+  workPoolName?: string;
+  /**
+   * READY, NOT_READY or PAUSED as Prefect reports it.
+   */
+  workPoolStatus?: string;
+  /**
+   * Spec hash of the last successful work pool sync.
+   */
+  syncedSpecHash?: string;
+  lastSyncTime?: string;
+  onlineWorkers?: number;
 }
