@@ -3,16 +3,20 @@
  * in tests. The endpoint comes from the SDK's own AWS_ENDPOINT_URL support, so the same code talks to
  * AWS or to moto without a branch here.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { tableUnmarshallOptions } from './poolTableStore.js';
 
 export interface ReconcilerClients {
   readonly ecs: ECSClient;
   readonly ec2: EC2Client;
   readonly dynamodb: DynamoDBDocumentClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly secrets: SecretsManagerClient;
 }
 
 export interface ClientOptions {
@@ -31,6 +35,8 @@ export function createReconcilerClients(options: ClientOptions = {}): Reconciler
   return {
     ecs: new ECSClient(common),
     ec2: new EC2Client(common),
+    cloudwatch: new CloudWatchClient(common),
+    secrets: new SecretsManagerClient(common),
     dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(common), {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
       unmarshallOptions: tableUnmarshallOptions,

@@ -4,6 +4,11 @@
  * environment from the same declaration, so the two cannot drift apart.
  */
 
+export type PrefectApiAccess =
+  | { readonly kind: 'spec' }
+  | { readonly kind: 'disabled' }
+  | { readonly kind: 'override'; readonly url: string };
+
 export interface ControllerConfig {
   /** Distinguishes two controller deployments in one account; prefixes every derived name and tag. */
   readonly instanceId: string;
@@ -20,6 +25,13 @@ export interface ControllerConfig {
   readonly defaultWorkerTaskRoleArn: string | undefined;
   /** Secret ARNs in specs must start with this. */
   readonly allowedSecretArnPrefix: string;
+  /** SNS topic for pool health alarms when a spec names none. */
+  readonly healthTopicArn: string | undefined;
+  /**
+   * Where the controller itself reaches Prefect: `spec` (each pool's spec.prefect.apiUrl), `disabled`
+   * (never: backlog unknown, work pools unmanaged), or a URL used for every pool (local tests).
+   */
+  readonly prefectApiAccess: PrefectApiAccess;
   /** How many pools one invocation reconciles at once. */
   readonly reconcileConcurrency: number;
   /** Stop starting new pools when the invocation has less than this left. */
@@ -155,6 +167,28 @@ export const controllerEnvironment = {
       'a Secrets Manager ARN prefix such as arn:aws:secretsmanager:<region>:<account>:secret:prefect/',
     ),
   },
+  HEALTH_TOPIC_ARN: {
+    key: 'healthTopicArn',
+    required: false,
+    description: 'SNS topic for pool health alarms (no running workers, memory high) when a spec names none.',
+    parse: (raw: string) =>
+      raw === ''
+        ? undefined
+        : matching(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, 'an SNS topic ARN')(raw),
+  },
+  PREFECT_API_ACCESS: {
+    key: 'prefectApiAccess',
+    required: false,
+    defaultValue: 'spec',
+    description:
+      "How the controller reaches Prefect: 'spec' (each pool's apiUrl), 'disabled', or a URL to use for every pool.",
+    parse: (raw: string): PrefectApiAccess => {
+      if (raw === 'spec') return { kind: 'spec' };
+      if (raw === 'disabled') return { kind: 'disabled' };
+      if (/^https?:\/\/\S+$/.test(raw)) return { kind: 'override', url: raw };
+      throw new MalformedValue("expected 'spec', 'disabled' or an http(s) URL");
+    },
+  },
   RECONCILE_CONCURRENCY: {
     key: 'reconcileConcurrency',
     required: false,
@@ -216,6 +250,11 @@ export function controllerConfigToEnvironment(
     ALLOWED_TASK_ROLE_ARNS: config.allowedTaskRoleArns.join(','),
     DEFAULT_WORKER_TASK_ROLE_ARN: config.defaultWorkerTaskRoleArn ?? '',
     ALLOWED_SECRET_ARN_PREFIX: config.allowedSecretArnPrefix,
+    HEALTH_TOPIC_ARN: config.healthTopicArn ?? '',
+    PREFECT_API_ACCESS:
+      config.prefectApiAccess.kind === 'override'
+        ? config.prefectApiAccess.url
+        : config.prefectApiAccess.kind,
     RECONCILE_CONCURRENCY: String(config.reconcileConcurrency),
     DEADLINE_SAFETY_MS: String(config.deadlineSafetyMs),
   };

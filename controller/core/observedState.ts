@@ -3,6 +3,7 @@
  * adapters translate SDK responses into these.
  */
 import type { Protocol } from '../api/poolDefaults.js';
+import type { LiveAlarm } from './poolAlarms.js';
 
 export interface Tag {
   readonly key: string;
@@ -58,4 +59,6 @@ export interface PoolObservation {
   readonly securityGroup?: LiveSecurityGroup;
   /** undefined: the service does not exist, or is not ACTIVE. */
   readonly service?: LiveService;
+  /** The pool's alarms that exist, by name. */
+  readonly alarms?: ReadonlyMap<string, LiveAlarm>;
 }

@@ -7,6 +7,7 @@ import type {
   Condition,
   Phase,
   PoolResources,
+  PrefectStatus,
   PrefectWorkerPoolStatus,
   ValidationIssue,
 } from '../api/generated/prefectWorkerPoolStatus.js';
@@ -69,6 +70,8 @@ export interface ReconciledInputs extends CommonInputs {
   /** What this pass changed, in words (empty when nothing). */
   readonly actions: readonly string[];
   readonly error?: ReconcileError;
+  /** The outcome of a Prefect work pool sync, when one ran this pass. */
+  readonly prefectSync?: { readonly condition: ConditionUpdate; readonly prefect: PrefectStatus };
 }
 
 /**
@@ -197,9 +200,13 @@ export function reconciledStatus(inputs: ReconciledInputs): PrefectWorkerPoolSta
   );
   const { phase, ready } = readiness(inputs);
   conditions = setCondition(conditions, ready, now);
+  if (inputs.prefectSync) conditions = setCondition(conditions, inputs.prefectSync.condition, now);
+  // Workers that cannot reach their work pool do no work, however healthy ECS says they are.
+  const prefectFailing = conditions.some((c) => c.type === 'PrefectSynced' && c.status === 'False');
   const service = inputs.service;
   return {
-    ...base(inputs, inputs.error ? 'Degraded' : phase, conditions),
+    ...base(inputs, inputs.error || prefectFailing ? 'Degraded' : phase, conditions),
+    ...(inputs.prefectSync ? { prefect: inputs.prefectSync.prefect } : {}),
     workers: service
       ? { desired: service.desiredCount, running: service.runningCount, pending: service.pendingCount }
       : { desired: inputs.desiredWorkers, running: 0, pending: 0 },

@@ -4,9 +4,12 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createReconcilerClients } from '../aws/awsClients.js';
+import { CloudWatchAdapter } from '../aws/cloudWatchAdapter.js';
 import { Ec2Adapter } from '../aws/ec2Adapter.js';
 import { EcsAdapter } from '../aws/ecsAdapter.js';
 import { PoolTableStore } from '../aws/poolTableStore.js';
+import { SecretsAdapter } from '../aws/secretsAdapter.js';
+import { PrefectAccess } from '../prefect/prefectAccess.js';
 import { loadControllerConfig, type ControllerConfig } from '../config/controllerConfig.js';
 import { createControllerLogger } from '../observability/controllerLogger.js';
 import { createControllerMetrics, EmfReconcileMetrics } from '../observability/reconcileMetrics.js';
@@ -28,6 +31,8 @@ export function createControllerRuntime(
     table: new PoolTableStore(clients.dynamodb, config.tableName),
     ecs: new EcsAdapter(clients.ecs, config.clusterName),
     ec2: new Ec2Adapter(clients.ec2),
+    cloudwatch: new CloudWatchAdapter(clients.cloudwatch),
+    prefect: new PrefectAccess(config.prefectApiAccess, new SecretsAdapter(clients.secrets)),
     clock: systemClock,
     logger,
     metrics: new EmfReconcileMetrics(createControllerMetrics(config.instanceId)),

@@ -178,7 +178,11 @@ export async function provisionLocalInfrastructure(
 }
 
 /** The controller configuration that points at this infrastructure, checked like the Lambda's own. */
-export function localControllerConfig(infra: LocalInfrastructure, instanceId: string): ControllerConfig {
+export function localControllerConfig(
+  infra: LocalInfrastructure,
+  instanceId: string,
+  overrides: Partial<Pick<ControllerConfig, 'prefectApiAccess' | 'healthTopicArn'>> = {},
+): ControllerConfig {
   const unchecked: ControllerConfig = {
     instanceId,
     region: infra.region,
@@ -191,6 +195,9 @@ export function localControllerConfig(infra: LocalInfrastructure, instanceId: st
     allowedTaskRoleArns: [infra.workerTaskRoleArn],
     defaultWorkerTaskRoleArn: infra.workerTaskRoleArn,
     allowedSecretArnPrefix: infra.allowedSecretArnPrefix,
+    // Local runs never reach the internet: Prefect is off unless a local URL is given.
+    healthTopicArn: overrides.healthTopicArn,
+    prefectApiAccess: overrides.prefectApiAccess ?? { kind: 'disabled' },
     reconcileConcurrency: 8,
     deadlineSafetyMs: 10_000,
   };

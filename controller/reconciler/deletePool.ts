@@ -6,7 +6,10 @@
 import { poolResourceNames } from '../api/resourceNames.js';
 import { isTransientAwsError, reasonFromError, SecurityGroupInUseError } from '../aws/awsErrors.js';
 import type { StoredPool } from '../aws/poolTableStore.js';
+import type { PrefectStatus } from '../api/generated/prefectWorkerPoolStatus.js';
 import { isOwnedBy } from '../core/planActions.js';
+import { allAlarmNames } from '../core/poolAlarms.js';
+import { isPrefectApiError } from '../prefect/prefectErrors.js';
 import { deletingStatus, shouldWriteStatus, type ReconcileError } from '../core/poolStatus.js';
 import type { ReconcilerDependencies } from './reconcilerDependencies.js';
 import type { ReconcileResult } from './reconcileResult.js';
@@ -14,6 +17,29 @@ import type { ReconcileResult } from './reconcileResult.js';
 /** Deregistration is paced by ECS at 1 per second per account: a few per pass, the rest next time. */
 const deregistrationsPerPass = 5;
 const deletionRetryMs = 15_000;
+
+/**
+ * Deletes the Prefect work pool when the spec asked for it (remembered in status, since the spec is
+ * gone), and only if it still has the type the controller made it with.
+ */
+async function deletePrefectWorkPool(
+  deps: ReconcilerDependencies,
+  prefect: PrefectStatus | undefined,
+): Promise<{ deleted?: boolean; remaining?: string }> {
+  if (!prefect?.deleteWorkPoolOnDeletion || !prefect.workPoolName || !prefect.connection) return {};
+  if (!deps.prefect.enabled) return {};
+  const connection = await deps.prefect.connect(prefect.connection);
+  if (!connection.available)
+    return { remaining: `work pool ${prefect.workPoolName} (${connection.message})` };
+  try {
+    const live = await connection.client.readWorkPool(prefect.workPoolName);
+    if (!live || live.type !== prefect.workPoolType) return {};
+    return { deleted: await connection.client.deleteWorkPool(prefect.workPoolName) };
+  } catch (error) {
+    const reason = isPrefectApiError(error) ? error.reason : 'PrefectError';
+    return { remaining: `work pool ${prefect.workPoolName} in Prefect (${reason})` };
+  }
+}
 
 export async function deletePool(
   deps: ReconcilerDependencies,
@@ -29,11 +55,17 @@ export async function deletePool(
   let retryable = false;
 
   try {
-    const [services, securityGroup, taskDefinitionArns] = await Promise.all([
+    const [services, securityGroup, taskDefinitionArns, alarms] = await Promise.all([
       deps.ecs.describeServices([names.serviceName]),
       deps.ec2.findSecurityGroupByName(config.vpcId, names.securityGroupName),
       deps.ecs.listActiveTaskDefinitionArns(names.taskDefinitionFamily),
+      deps.cloudwatch.describeAlarmsByName(allAlarmNames(config.instanceId, name)),
     ]);
+    if (alarms.size > 0) {
+      // Alarm names carry the instance prefix: a name match is ownership for alarms.
+      await deps.cloudwatch.deleteAlarms([...alarms.keys()]);
+      actions.push('DeleteAlarms');
+    }
     const service = services.get(names.serviceName);
     // Only what carries this controller instance's tags is ever deleted.
     if (service && service.status === 'ACTIVE' && isOwnedBy(service.tags, config.instanceId)) {
@@ -56,6 +88,9 @@ export async function deletePool(
     if (taskDefinitionArns.length > deregistrationsPerPass) {
       remaining.push(`${taskDefinitionArns.length - deregistrationsPerPass} task definition revisions`);
     }
+    const workPool = await deletePrefectWorkPool(deps, stored.status?.status.prefect);
+    if (workPool.deleted) actions.push('DeleteWorkPool');
+    if (workPool.remaining) remaining.push(workPool.remaining);
   } catch (caught) {
     retryable = isTransientAwsError(caught);
     error = {

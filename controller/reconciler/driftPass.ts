@@ -7,6 +7,7 @@ import pLimit from 'p-limit';
 import { poolResourceNames } from '../api/resourceNames.js';
 import type { StoredPool } from '../aws/poolTableStore.js';
 import type { PoolObservation } from '../core/observedState.js';
+import { parseAlarmName, type LiveAlarm } from '../core/poolAlarms.js';
 import type { Deadline } from './deadline.js';
 import { reconcilePool, specHashOf } from './reconcilePool.js';
 import type { ReconcilerDependencies } from './reconcilerDependencies.js';
@@ -44,10 +45,19 @@ async function observeAll(
 ): Promise<Map<string, PoolObservation>> {
   const { instanceId, vpcId } = deps.config;
   const withSpec = pools.filter((pool) => pool.spec);
-  const [services, securityGroups] = await Promise.all([
+  const [services, securityGroups, alarms] = await Promise.all([
     deps.ecs.describeServices(withSpec.map((pool) => poolResourceNames(instanceId, pool.name).serviceName)),
     deps.ec2.listOwnedSecurityGroups(vpcId, instanceId),
+    deps.cloudwatch.describeAlarmsByPrefix(`${instanceId}-`),
   ]);
+  const alarmsByPool = new Map<string, Map<string, LiveAlarm>>();
+  for (const alarm of alarms) {
+    const owner = parseAlarmName(instanceId, alarm.alarmName);
+    if (!owner) continue;
+    const forPool = alarmsByPool.get(owner.pool) ?? new Map<string, LiveAlarm>();
+    forPool.set(alarm.alarmName, alarm);
+    alarmsByPool.set(owner.pool, forPool);
+  }
   const observations = new Map<string, PoolObservation>();
   for (const pool of withSpec) {
     const names = poolResourceNames(instanceId, pool.name);
@@ -56,6 +66,7 @@ async function observeAll(
     observations.set(pool.name, {
       ...(service ? { service } : {}),
       ...(securityGroup ? { securityGroup } : {}),
+      alarms: alarmsByPool.get(pool.name) ?? new Map(),
     });
   }
   return observations;

@@ -32,8 +32,11 @@ import {
   type PrefectWorkerPoolStatus,
   type ReconcileError,
 } from '../core/poolStatus.js';
+import { allAlarmNames, desiredAlarms, planAlarms } from '../core/poolAlarms.js';
 import { stableHash } from '../core/stableHash.js';
+import type { EcsJobTemplateDefaults } from '../prefect/workPoolSync.js';
 import { deletePool } from './deletePool.js';
+import { isPrefectSyncDue, syncPrefect, type PrefectSyncOutcome } from './syncPrefect.js';
 import type { ReconcilerDependencies } from './reconcilerDependencies.js';
 import type { ReconcileResult } from './reconcileResult.js';
 
@@ -55,12 +58,13 @@ export function specHashOf(spec: Record<string, unknown>): string {
 
 async function observePool(deps: ReconcilerDependencies, name: string): Promise<PoolObservation> {
   const names = poolResourceNames(deps.config.instanceId, name);
-  const [services, securityGroup] = await Promise.all([
+  const [services, securityGroup, alarms] = await Promise.all([
     deps.ecs.describeServices([names.serviceName]),
     deps.ec2.findSecurityGroupByName(deps.config.vpcId, names.securityGroupName),
+    deps.cloudwatch.describeAlarmsByName(allAlarmNames(deps.config.instanceId, name)),
   ]);
   const service = services.get(names.serviceName);
-  return { ...(service ? { service } : {}), ...(securityGroup ? { securityGroup } : {}) };
+  return { ...(service ? { service } : {}), ...(securityGroup ? { securityGroup } : {}), alarms };
 }
 
 function describeServiceChanges(changes: ServiceChanges, live: LiveService): string {
@@ -83,6 +87,7 @@ interface ApplyOutcome {
   taskDefinitionArn?: string;
   taskDefinitionHash?: string;
   failedTaskDefinitionArn?: string | undefined;
+  alarmNames?: string[];
   desiredWorkers: number;
   waitMessage?: string;
 }
@@ -148,10 +153,24 @@ async function applyDesiredState(
     return arn;
   };
 
-  const [securityGroupId, taskDefinitionArn] = await Promise.all([
+  const ensureAlarms = async (): Promise<string[]> => {
+    const desired = desiredAlarms(pool, config, desiredSecurityGroup(pool, config).tags);
+    const live = observation.alarms ?? new Map();
+    const plan = planAlarms(desired, live);
+    // One at a time: PutMetricAlarm is limited to 3 calls a second per account.
+    for (const alarm of plan.put) await deps.cloudwatch.putAlarm(alarm, !live.has(alarm.alarmName));
+    if (plan.delete.length > 0) await deps.cloudwatch.deleteAlarms(plan.delete);
+    if (plan.put.length > 0) outcome.actions.push(`PutMetricAlarm(${plan.put.length})`);
+    if (plan.delete.length > 0) outcome.actions.push(`DeleteAlarms(${plan.delete.length})`);
+    return desired.map((alarm) => alarm.alarmName);
+  };
+
+  const [securityGroupId, taskDefinitionArn, alarmNames] = await Promise.all([
     ensureSecurityGroup(),
     ensureTaskDefinition(),
+    ensureAlarms(),
   ]);
+  outcome.alarmNames = alarmNames;
   outcome.securityGroupId = securityGroupId;
   outcome.taskDefinitionArn = taskDefinitionArn;
   outcome.taskDefinitionHash = tdDesired.contentHash;
@@ -190,6 +209,27 @@ async function applyDesiredState(
       outcome.actions.push(describeServiceChanges(plan.changes, observation.service as LiveService));
       return;
   }
+}
+
+/** What an ecs-type work pool's job template should default to: the pool's own network and roles. */
+function ecsJobDefaults(
+  deps: ReconcilerDependencies,
+  pool: ResolvedPool,
+  outcome: ApplyOutcome,
+): EcsJobTemplateDefaults | undefined {
+  const { config } = deps;
+  if (pool.spec.workPool.type !== 'ecs' || !outcome.securityGroupId) return undefined;
+  const taskRoleArn = pool.spec.worker.taskRoleArn ?? config.defaultWorkerTaskRoleArn;
+  return {
+    cluster: config.clusterName,
+    vpcId: config.vpcId,
+    subnets: config.subnetIds,
+    securityGroupId: outcome.securityGroupId,
+    executionRoleArn: config.executionRoleArn,
+    ...(taskRoleArn ? { taskRoleArn } : {}),
+    logGroupName: config.logGroupName,
+    region: config.region,
+  };
 }
 
 async function reconcileOnce(
@@ -254,6 +294,17 @@ async function reconcileOnce(
       message: caught instanceof Error ? caught.message : String(caught),
     };
   }
+  // Prefect is synced whatever happened on the ECS side, and its failures never fail the ECS side.
+  let prefectSync: PrefectSyncOutcome | undefined;
+  if (isPrefectSyncDue(previous, specHash, now, deps.prefect.enabled)) {
+    prefectSync = await syncPrefect(
+      deps,
+      pool,
+      specHash,
+      previous?.prefect,
+      ecsJobDefaults(deps, pool, outcome),
+    );
+  }
 
   const status = reconciledStatus({
     ...common,
@@ -276,12 +327,17 @@ async function reconcileOnce(
       ...(outcome.failedTaskDefinitionArn
         ? { failedTaskDefinitionArn: outcome.failedTaskDefinitionArn }
         : {}),
-      ...(previous?.resources.alarmNames ? { alarmNames: previous.resources.alarmNames } : {}),
+      ...(outcome.alarmNames
+        ? { alarmNames: outcome.alarmNames }
+        : previous?.resources.alarmNames
+          ? { alarmNames: previous.resources.alarmNames }
+          : {}),
     },
     desiredWorkers: outcome.desiredWorkers,
     paused: pool.spec.workPool.paused,
     actions: outcome.actions,
     ...(error ? { error } : {}),
+    ...(prefectSync ? { prefectSync } : {}),
   });
   if (shouldWriteStatus(previous, status, now))
     await deps.table.writeStatus(name, status, stored.status?.revision);

@@ -1,9 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ControllerConfig } from '../config/controllerConfig.js';
 import type { Clock } from '../core/clock.js';
+import type { CloudWatchAdapter } from '../aws/cloudWatchAdapter.js';
 import type { Ec2Adapter } from '../aws/ec2Adapter.js';
 import type { EcsAdapter } from '../aws/ecsAdapter.js';
 import type { PoolTableStore } from '../aws/poolTableStore.js';
+import type { PrefectAccess } from '../prefect/prefectAccess.js';
 import type { ReconcileResult } from './reconcileResult.js';
 
 /** Where reconcile results are counted (CloudWatch EMF in Lambda; nothing in some tests). */
@@ -17,6 +19,8 @@ export interface ReconcilerDependencies {
   readonly table: PoolTableStore;
   readonly ecs: EcsAdapter;
   readonly ec2: Ec2Adapter;
+  readonly cloudwatch: CloudWatchAdapter;
+  readonly prefect: PrefectAccess;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics?: ReconcileMetricsSink;

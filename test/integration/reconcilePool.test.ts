@@ -10,6 +10,7 @@ import {
   ListTaskDefinitionsCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { reconcilePool } from '../../controller/reconciler/reconcilePool.js';
 import { processPoolManifest } from '../support/poolManifests.js';
@@ -74,7 +75,13 @@ describe('reconcilePool', () => {
     expect([...result.actions].sort()).toEqual([
       'CreateSecurityGroup',
       'CreateService',
+      'PutMetricAlarm(2)',
       'RegisterTaskDefinition',
+    ]);
+    // A fixed pool gets only the health alarms: nothing scales it.
+    expect((await harness.readStatus(name))?.resources.alarmNames).toEqual([
+      `test-${name}-no-workers`,
+      `test-${name}-memory-high`,
     ]);
 
     const group = await describeSecurityGroup(name);
@@ -336,10 +343,15 @@ describe('reconcilePool', () => {
 
     expect(result.outcome).toBe('done');
     expect([...result.actions].sort()).toEqual([
+      'DeleteAlarms',
       'DeleteSecurityGroup',
       'DeleteService',
       'DeregisterTaskDefinition',
     ]);
+    const alarms = await harness.clients.cloudwatch.send(
+      new DescribeAlarmsCommand({ AlarmNamePrefix: `test-${name}-` }),
+    );
+    expect(alarms.MetricAlarms).toEqual([]);
     expect(await describeService(name)).toBeUndefined();
     expect(await describeSecurityGroup(name)).toBeUndefined();
     expect(await harness.readStatus(name)).toBeUndefined();

@@ -5,9 +5,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createReconcilerClients, type ReconcilerClients } from '../../controller/aws/awsClients.js';
+import { CloudWatchAdapter } from '../../controller/aws/cloudWatchAdapter.js';
 import { Ec2Adapter } from '../../controller/aws/ec2Adapter.js';
 import { EcsAdapter } from '../../controller/aws/ecsAdapter.js';
 import { PoolTableStore } from '../../controller/aws/poolTableStore.js';
+import { SecretsAdapter } from '../../controller/aws/secretsAdapter.js';
+import { PrefectAccess } from '../../controller/prefect/prefectAccess.js';
 import type { ControllerConfig } from '../../controller/config/controllerConfig.js';
 import type { Clock } from '../../controller/core/clock.js';
 import type { PrefectWorkerPoolStatus } from '../../controller/core/poolStatus.js';
@@ -38,7 +41,7 @@ export interface ReconcilerHarness {
   putSpec(item: Record<string, unknown>, key?: string): Promise<void>;
   deleteSpec(name: string): Promise<void>;
   readStatus(name: string): Promise<PrefectWorkerPoolStatus | undefined>;
-  /** Mutating calls to ECS and EC2 since the recorder was last cleared (status writes not counted). */
+  /** Mutating calls to ECS, EC2 and CloudWatch since the recorder was last cleared (status writes not counted). */
   awsMutations(): string[];
 }
 
@@ -49,7 +52,7 @@ export function createReconcilerHarness(
   const config: ControllerConfig = { ...aws.config, ...overrides };
   const clients = createReconcilerClients({ endpoint: aws.endpoint, region: config.region, maxAttempts: 2 });
   const recorder = new AwsCallRecorder();
-  recorder.attach(clients.ecs, clients.ec2, clients.dynamodb);
+  recorder.attach(clients.ecs, clients.ec2, clients.dynamodb, clients.cloudwatch, clients.secrets);
   const clock = new ManualClock();
   const results: ReconcileResult[] = [];
   const deps: ReconcilerDependencies = {
@@ -57,6 +60,13 @@ export function createReconcilerHarness(
     table: new PoolTableStore(clients.dynamodb, config.tableName),
     ecs: new EcsAdapter(clients.ecs, config.clusterName),
     ec2: new Ec2Adapter(clients.ec2),
+    cloudwatch: new CloudWatchAdapter(clients.cloudwatch),
+    // Short timeouts and no waiting between retries: tests stay fast when the stub fails on purpose.
+    prefect: new PrefectAccess(config.prefectApiAccess, new SecretsAdapter(clients.secrets), {
+      timeoutMs: 1_000,
+      maxAttempts: 2,
+      sleep: async () => {},
+    }),
     clock,
     logger: new Logger({ serviceName: 'prefect-ecs-operator-test', logLevel: 'WARN' }),
     metrics: { record: (result) => results.push(result) },
@@ -91,7 +101,7 @@ export function createReconcilerHarness(
     awsMutations() {
       return recorder
         .mutatingCalls()
-        .filter((call) => call.service === 'ECS' || call.service === 'EC2')
+        .filter((call) => call.service === 'ECS' || call.service === 'EC2' || call.service === 'CloudWatch')
         .map((call) => call.operation);
     },
   };

@@ -124,4 +124,17 @@ export interface PrefectStatus {
   syncedSpecHash?: string;
   lastSyncTime?: string;
   onlineWorkers?: number;
+  workPoolType?: 'process' | 'ecs';
+  /**
+   * Remembered from the spec, because deletion happens after the spec item is gone.
+   */
+  deleteWorkPoolOnDeletion?: boolean;
+  /**
+   * Where the work pool lives (no secret values: ARNs only), for deleting it after the spec item is gone.
+   */
+  connection?: {
+    apiUrl: string;
+    apiKeySecretArn?: string;
+    authStringSecretArn?: string;
+  };
 }

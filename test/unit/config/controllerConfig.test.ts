@@ -29,6 +29,8 @@ function fullEnvironment(): Record<string, string | undefined> {
     ALLOWED_TASK_ROLE_ARNS: `${workerRole},${ecsWorkerRole}`,
     DEFAULT_WORKER_TASK_ROLE_ARN: ecsWorkerRole,
     ALLOWED_SECRET_ARN_PREFIX: secretPrefix,
+    HEALTH_TOPIC_ARN: '',
+    PREFECT_API_ACCESS: 'spec',
     RECONCILE_CONCURRENCY: '16',
     DEADLINE_SAFETY_MS: '15000',
   };
@@ -73,6 +75,8 @@ describe('loadControllerConfig', () => {
       allowedTaskRoleArns: [workerRole, ecsWorkerRole],
       defaultWorkerTaskRoleArn: ecsWorkerRole,
       allowedSecretArnPrefix: secretPrefix,
+      healthTopicArn: undefined,
+      prefectApiAccess: { kind: 'spec' },
       reconcileConcurrency: 16,
       deadlineSafetyMs: 15000,
     } satisfies ControllerConfig);
@@ -229,6 +233,24 @@ describe('controllerConfigToEnvironment', () => {
     // assess
     expect(again).toEqual(config);
     expect(env.DEFAULT_WORKER_TASK_ROLE_ARN).toBe('');
+  });
+
+  it.each([
+    ['spec', { kind: 'spec' }],
+    ['disabled', { kind: 'disabled' }],
+    ['http://127.0.0.1:4200/api', { kind: 'override', url: 'http://127.0.0.1:4200/api' }],
+  ])('reads PREFECT_API_ACCESS=%s', (raw, expected) => {
+    expect(loadControllerConfig({ ...fullEnvironment(), PREFECT_API_ACCESS: raw }).prefectApiAccess).toEqual(
+      expected,
+    );
+  });
+
+  it('rejects a PREFECT_API_ACCESS that is neither a mode nor a URL', () => {
+    expect(problemsOf({ ...fullEnvironment(), PREFECT_API_ACCESS: 'sometimes' })).toEqual([
+      expect.stringMatching(
+        /^PREFECT_API_ACCESS is malformed: expected 'spec', 'disabled' or an http\(s\) URL/,
+      ),
+    ]);
   });
 
   it('covers exactly the variables the controller declares', () => {
