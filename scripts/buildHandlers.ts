@@ -11,6 +11,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const lambdaEntries = {
   stream: 'controller/handlers/streamLambda.ts',
   schedule: 'controller/handlers/scheduleLambda.ts',
+  alarm: 'controller/handlers/alarmLambda.ts',
 } as const;
 
 export interface BundleReport {
@@ -35,11 +36,14 @@ export async function buildHandlers(outdir = `${root}dist`): Promise<BundleRepor
       metafile: true,
       legalComments: 'none',
       // Some dependencies still call require(); give the ESM bundle one.
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      },
       logLevel: 'warning',
     });
     const meta: Metafile = result.metafile;
-    const output = meta.outputs[outfile.replace(root, '')] ?? Object.values(meta.outputs).find((o) => o.entryPoint);
+    const output =
+      meta.outputs[outfile.replace(root, '')] ?? Object.values(meta.outputs).find((o) => o.entryPoint);
     reports.push({ name, outfile, bytes: output?.bytes ?? 0 });
   }
   return reports;
@@ -47,6 +51,8 @@ export async function buildHandlers(outdir = `${root}dist`): Promise<BundleRepor
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const report of await buildHandlers()) {
-    console.log(`${report.name}: ${report.outfile.replace(root, '')} ${(report.bytes / 1024).toFixed(0)} KiB`);
+    console.log(
+      `${report.name}: ${report.outfile.replace(root, '')} ${(report.bytes / 1024).toFixed(0)} KiB`,
+    );
   }
 }

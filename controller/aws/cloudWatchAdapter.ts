@@ -12,7 +12,7 @@ import {
   type MetricAlarm,
   type MetricDatum,
 } from '@aws-sdk/client-cloudwatch';
-import type { DesiredAlarm, LiveAlarm } from '../core/poolAlarms.js';
+import { newestDatapoint, type DesiredAlarm, type LiveAlarm } from '../core/poolAlarms.js';
 
 export const describeAlarmsNamesPerCall = 100;
 export const deleteAlarmsNamesPerCall = 100;
@@ -25,6 +25,7 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 export function toLiveAlarm(alarm: MetricAlarm): LiveAlarm {
+  const datapoint = newestDatapoint(alarm.StateReasonData);
   return {
     alarmName: alarm.AlarmName ?? '',
     description: alarm.AlarmDescription ?? '',
@@ -42,6 +43,7 @@ export function toLiveAlarm(alarm: MetricAlarm): LiveAlarm {
     alarmActions: alarm.AlarmActions ?? [],
     okActions: alarm.OKActions ?? [],
     stateValue: alarm.StateValue ?? 'INSUFFICIENT_DATA',
+    ...(datapoint !== undefined ? { lastDatapoint: datapoint } : {}),
   };
 }
 

@@ -55,7 +55,32 @@ export interface DesiredAlarm {
 }
 
 /** What CloudWatch reports of an alarm, in the same terms as DesiredAlarm (tags are not reported). */
-export type LiveAlarm = Omit<DesiredAlarm, 'role' | 'tags'> & { readonly stateValue: string };
+export type LiveAlarm = Omit<DesiredAlarm, 'role' | 'tags'> & {
+  readonly stateValue: string;
+  /** The newest datapoint the alarm evaluated, from its state reason data, when it carries one. */
+  readonly lastDatapoint?: number;
+};
+
+/**
+ * The newest datapoint in an alarm's state reason data (the JSON CloudWatch puts in StateReasonData and
+ * in EventBridge's detail.state.reasonData): `recentDatapoints` lists values oldest first, and
+ * `evaluatedDatapoints` newest first.
+ */
+export function newestDatapoint(reasonData: string | undefined): number | undefined {
+  if (!reasonData) return undefined;
+  try {
+    const parsed = JSON.parse(reasonData) as {
+      recentDatapoints?: unknown[];
+      evaluatedDatapoints?: { value?: unknown }[];
+    };
+    const evaluated = parsed.evaluatedDatapoints?.[0]?.value;
+    if (typeof evaluated === 'number' && Number.isFinite(evaluated)) return evaluated;
+    const recent = parsed.recentDatapoints?.at(-1);
+    return typeof recent === 'number' && Number.isFinite(recent) ? recent : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface AlarmContext {
   readonly instanceId: string;

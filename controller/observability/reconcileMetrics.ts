@@ -34,6 +34,7 @@ export class EmfReconcileMetrics implements ReconcileMetricsSink {
   }
 
   flush(): void {
-    this.metrics.publishStoredMetrics();
+    // An idle tick records nothing; publishing then would only log a warning every minute.
+    if (this.metrics.hasStoredMetrics()) this.metrics.publishStoredMetrics();
   }
 }

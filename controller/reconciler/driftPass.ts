@@ -15,6 +15,8 @@ import type { ReconcileResult } from './reconcileResult.js';
 
 export interface DriftPassReport {
   readonly pools: number;
+  /** Every pool as stored after the pass (status items updated by it included), for the scaling pass. */
+  readonly after: readonly StoredPool[];
   readonly results: readonly ReconcileResult[];
   /** Pools left for the next pass because the invocation ran short of time. */
   readonly deferred: readonly string[];
@@ -108,5 +110,10 @@ export async function runDriftPass(
   if (deferred.length > 0) {
     deps.logger.warn('drift pass ran short of time', { deferred: deferred.length, pools: pools.length });
   }
-  return { pools: pools.length, results, deferred, failed };
+  const written = new Map(results.flatMap((r) => (r.status ? [[r.pool, r.status] as const] : [])));
+  const after = pools.map((pool) => {
+    const status = written.get(pool.name) ?? pool.status;
+    return { ...pool, ...(status ? { status } : {}) };
+  });
+  return { pools: pools.length, after, results, deferred, failed };
 }

@@ -7,7 +7,7 @@ import type { ResolvedPool } from '../api/poolDefaults.js';
 import { poolResourceNames } from '../api/resourceNames.js';
 import { validatePool } from '../api/validatePool.js';
 import { reasonFromError, StatusConflictError, isTransientAwsError } from '../aws/awsErrors.js';
-import type { StoredPool } from '../aws/poolTableStore.js';
+import type { StoredPool, StoredStatus } from '../aws/poolTableStore.js';
 import {
   desiredSecurityGroup,
   desiredService,
@@ -260,12 +260,12 @@ async function reconcileOnce(
   if (!validation.valid) {
     // An invalid spec makes no AWS call at all: whatever ran for an earlier valid spec keeps running.
     const status = invalidStatus({ ...common, issues: validation.issues });
-    if (shouldWriteStatus(previous, status, now))
-      await deps.table.writeStatus(name, status, stored.status?.revision);
+    const written = await writeIfChanged(deps, stored, status, now);
     return {
       pool: name,
       outcome: 'done',
       phase: 'Invalid',
+      ...(written ? { status: written } : {}),
       actions: [],
       driftCorrections: 0,
       durationMs: durationMs(),
@@ -339,8 +339,7 @@ async function reconcileOnce(
     ...(error ? { error } : {}),
     ...(prefectSync ? { prefectSync } : {}),
   });
-  if (shouldWriteStatus(previous, status, now))
-    await deps.table.writeStatus(name, status, stored.status?.revision);
+  const written = await writeIfChanged(deps, stored, status, now);
 
   const specUnchanged = previous?.observedSpecHash === specHash && previous.phase !== 'Invalid';
   const requeue = error
@@ -355,8 +354,21 @@ async function reconcileOnce(
     actions: outcome.actions,
     driftCorrections: specUnchanged ? outcome.actions.length : 0,
     ...(error ? { error, retryable: transient } : {}),
+    ...(written ? { status: written } : {}),
     durationMs: durationMs(),
   };
+}
+
+/** Writes the status when it says something new; returns what is stored afterwards. */
+async function writeIfChanged(
+  deps: ReconcilerDependencies,
+  stored: StoredPool,
+  status: PrefectWorkerPoolStatus,
+  now: Date,
+): Promise<StoredStatus | undefined> {
+  if (!shouldWriteStatus(stored.status?.status, status, now)) return stored.status;
+  const revision = await deps.table.writeStatus(stored.name, status, stored.status?.revision);
+  return { revision, status };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { StoredStatus } from '../aws/poolTableStore.js';
 import type { Phase } from '../core/poolStatus.js';
 
 /**
@@ -17,5 +18,7 @@ export interface ReconcileResult {
   readonly error?: { readonly code: string; readonly message: string };
   /** The error is transient (throttling, 5xx, a lost status race): retrying soon is likely to succeed. */
   readonly retryable?: boolean;
+  /** The status item as stored after this reconcile (with its revision), when there is one. */
+  readonly status?: StoredStatus;
   readonly durationMs: number;
 }
