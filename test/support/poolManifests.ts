@@ -37,3 +37,45 @@ export function processPoolManifest(name: string, options: ManifestOptions = {})
     },
   };
 }
+
+export interface AutoPoolOptions {
+  readonly type?: 'process' | 'ecs';
+  readonly minWorkers?: number;
+  readonly maxWorkers?: number;
+  readonly backlogPerWorker?: number;
+  readonly scaleOutCooldownSeconds?: number;
+  readonly scaleInCooldownSeconds?: number;
+  readonly paused?: boolean;
+  readonly concurrencyLimit?: number;
+  /** The API key secret; the test environment's example secret holds a known value. */
+  readonly apiKeySecretArn?: string;
+}
+
+/** An auto-scaling pool: the scaler owns its count within [minWorkers, maxWorkers]. */
+export function autoPoolManifest(name: string, options: AutoPoolOptions = {}): Record<string, unknown> {
+  return {
+    apiVersion: 'prefect-ecs-operator/v1',
+    kind: 'PrefectWorkerPool',
+    metadata: { name },
+    spec: {
+      prefect: {
+        apiUrl: 'https://api.prefect.cloud/api/accounts/a/workspaces/w',
+        apiKeySecretArn: options.apiKeySecretArn ?? testSecretArn,
+      },
+      workPool: {
+        type: options.type ?? 'process',
+        paused: options.paused ?? false,
+        ...(options.concurrencyLimit !== undefined ? { concurrencyLimit: options.concurrencyLimit } : {}),
+      },
+      worker: { cpu: 512, memory: 1024 },
+      scaling: {
+        mode: 'auto',
+        minWorkers: options.minWorkers ?? 0,
+        maxWorkers: options.maxWorkers ?? 10,
+        backlogPerWorker: options.backlogPerWorker ?? 5,
+        scaleOutCooldownSeconds: options.scaleOutCooldownSeconds ?? 60,
+        scaleInCooldownSeconds: options.scaleInCooldownSeconds ?? 300,
+      },
+    },
+  };
+}
