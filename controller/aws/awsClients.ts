@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { ApiPacer } from './apiPacer.js';
 import { tableUnmarshallOptions } from './poolTableStore.js';
 
 export interface ReconcilerClients {
@@ -22,8 +23,11 @@ export interface ReconcilerClients {
 export interface ClientOptions {
   readonly region?: string;
   readonly endpoint?: string;
-  /** SDK-level retries; adapters add their own pacing on top. */
+  /** SDK-level retries (exponential backoff with jitter); the ApiPacer adds pacing on top. */
   readonly maxAttempts?: number;
+  readonly requestTimeoutMs?: number;
+  /** Paces calls to AWS's published rates; shared by every client it is given to. */
+  readonly pacer?: ApiPacer;
 }
 
 export function createReconcilerClients(options: ClientOptions = {}): ReconcilerClients {
@@ -31,8 +35,10 @@ export function createReconcilerClients(options: ClientOptions = {}): Reconciler
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     maxAttempts: options.maxAttempts ?? 5,
+    // Without a request timeout a hung connection would hold a reconcile until the Lambda times out.
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: options.requestTimeoutMs ?? 15_000 },
   };
-  return {
+  const clients = {
     ecs: new ECSClient(common),
     ec2: new EC2Client(common),
     cloudwatch: new CloudWatchClient(common),
@@ -42,4 +48,10 @@ export function createReconcilerClients(options: ClientOptions = {}): Reconciler
       unmarshallOptions: tableUnmarshallOptions,
     }),
   };
+  if (options.pacer) {
+    options.pacer.attach(clients.ecs, 'ECS');
+    options.pacer.attach(clients.ec2, 'EC2');
+    options.pacer.attach(clients.cloudwatch, 'CloudWatch');
+  }
+  return clients;
 }

@@ -58,6 +58,7 @@ export function isErrorNamed(error: unknown, ...names: string[]): boolean {
 /** Throttling and server-side faults that a later attempt may get through. */
 export function isTransientAwsError(error: unknown): boolean {
   if (error instanceof StatusConflictError) return true;
+  if (error instanceof AwsAdapterError && error.code === 'ApiCapacity') return true;
   const metadata = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
   if (metadata?.httpStatusCode !== undefined && metadata.httpStatusCode >= 500) return true;
   return isErrorNamed(
@@ -71,5 +72,8 @@ export function isTransientAwsError(error: unknown): boolean {
     'ServiceUnavailable',
     'InternalError',
     'TimeoutError',
+    'RequestTimeout',
+    'RequestTimeoutException',
+    'ECONNRESET',
   );
 }

@@ -9,7 +9,7 @@ import {
   ScanCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { poolTableKeys, statusRevisionAttribute } from '../api/tableContract.js';
+import { leaseSortKey, poolTableKeys, statusRevisionAttribute } from '../api/tableContract.js';
 import type { PrefectWorkerPoolStatus } from '../core/poolStatus.js';
 import { isErrorNamed, StatusConflictError } from './awsErrors.js';
 
@@ -144,6 +144,53 @@ export class PoolTableStore {
     } catch (error) {
       if (isErrorNamed(error, 'ConditionalCheckFailedException')) throw new StatusConflictError(name, error);
       throw error;
+    }
+  }
+
+  /**
+   * Takes the pool's lease for `ttlMs` unless another holder has an unexpired one. Returns whether it
+   * was taken. The `ttl` attribute lets DynamoDB's TTL remove leases a crashed holder left behind.
+   */
+  async acquireLease(name: string, holder: string, ttlMs: number, now: Date): Promise<boolean> {
+    const expiresAt = now.getTime() + ttlMs;
+    try {
+      await this.dynamodb.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            [PK]: name,
+            [SK]: leaseSortKey,
+            holder,
+            expiresAt,
+            ttl: Math.ceil(expiresAt / 1000) + 3600,
+          },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now OR #holder = :holder',
+          ExpressionAttributeNames: { '#pk': PK, '#expiresAt': 'expiresAt', '#holder': 'holder' },
+          ExpressionAttributeValues: { ':now': now.getTime(), ':holder': holder },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isErrorNamed(error, 'ConditionalCheckFailedException')) return false;
+      throw error;
+    }
+  }
+
+  /** Gives the lease back, if this holder still has it. */
+  async releaseLease(name: string, holder: string): Promise<void> {
+    try {
+      await this.dynamodb.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { [PK]: name, [SK]: leaseSortKey },
+          ConditionExpression: '#holder = :holder',
+          ExpressionAttributeNames: { '#holder': 'holder' },
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      );
+    } catch (error) {
+      // Expired and taken over by someone else: theirs now, nothing to give back.
+      if (!isErrorNamed(error, 'ConditionalCheckFailedException')) throw error;
     }
   }
 }

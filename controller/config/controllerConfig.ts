@@ -99,8 +99,12 @@ export const controllerEnvironment = {
   CONTROLLER_INSTANCE_ID: {
     key: 'instanceId',
     required: true,
-    description: 'Controller instance id: lowercase, 1-20 characters, starts with a letter.',
-    parse: matching(/^[a-z][a-z0-9-]{0,19}$/, 'a lowercase id of 1-20 characters starting with a letter'),
+    description: 'Controller instance id: 1-20 lowercase letters and digits, starting with a letter.',
+    // No hyphens: names are '<instance>-<pool>-...', and 'dev' must never read 'dev-eu-...' as its own.
+    parse: matching(
+      /^[a-z][a-z0-9]{0,19}$/,
+      'a lowercase id of 1-20 letters and digits starting with a letter',
+    ),
   },
   AWS_REGION: {
     key: 'region',

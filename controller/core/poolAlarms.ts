@@ -116,6 +116,11 @@ export function poolMetricDimensions(instanceId: string, poolName: string): Dime
   ];
 }
 
+/** A share of an integer target, kept readable: 13 × 0.9 is 11.7, not 11.700000000000001. */
+function shareOf(target: number, factor: number): number {
+  return Math.round(target * factor * 100) / 100;
+}
+
 export function desiredAlarms(
   pool: ResolvedPool,
   context: AlarmContext,
@@ -149,6 +154,8 @@ export function desiredAlarms(
   };
   const alarms: DesiredAlarm[] = [];
   if (scaling.mode === 'auto') {
+    const backlogInThreshold = shareOf(scaling.backlogPerWorker, 0.9);
+    const cpuInThreshold = shareOf(scaling.cpuTargetPercent, 0.8);
     alarms.push(
       {
         ...backlog,
@@ -166,10 +173,10 @@ export function desiredAlarms(
         ...backlog,
         alarmName: name('backlog-scale-in'),
         role: 'backlog-scale-in',
-        description: `Scale in pool ${pool.name}: fewer than ${scaling.backlogPerWorker * 0.9} waiting flow runs per worker`,
+        description: `Scale in pool ${pool.name}: fewer than ${backlogInThreshold} waiting flow runs per worker`,
         evaluationPeriods: 5,
         datapointsToAlarm: 5,
-        threshold: scaling.backlogPerWorker * 0.9,
+        threshold: backlogInThreshold,
         comparisonOperator: 'LessThanThreshold',
         treatMissingData: 'missing',
       },
@@ -189,10 +196,10 @@ export function desiredAlarms(
         ...cpu,
         alarmName: name('cpu-scale-in'),
         role: 'cpu-scale-in',
-        description: `Scale in pool ${pool.name}: CPU below ${scaling.cpuTargetPercent * 0.8}%`,
+        description: `Scale in pool ${pool.name}: CPU below ${cpuInThreshold}%`,
         evaluationPeriods: 10,
         datapointsToAlarm: 10,
-        threshold: scaling.cpuTargetPercent * 0.8,
+        threshold: cpuInThreshold,
         comparisonOperator: 'LessThanThreshold',
         treatMissingData: 'notBreaching',
       },

@@ -48,6 +48,8 @@ export interface ReconcileError {
   /** PascalCase, used as the condition reason. */
   readonly code: string;
   readonly message: string;
+  /** Throttling, 5xx, timeouts, API capacity: likely to pass on retry. */
+  readonly transient?: boolean;
 }
 
 interface CommonInputs {
@@ -179,6 +181,20 @@ function readiness(inputs: ReconciledInputs): { phase: Phase; ready: ConditionUp
   };
 }
 
+/**
+ * How long throttling and 5xx may keep a pool from converging before they count as a failure. Below it
+ * they are the normal cost of bulk work under AWS's quotas and are not reported as errors.
+ */
+export const transientErrorGraceMs = 10 * 60_000;
+
+/** A transient error is tolerated while the pool has been retrying for less than the grace period. */
+function toleratedTransient(inputs: ReconciledInputs): boolean {
+  if (!inputs.error?.transient) return false;
+  const provisioned = findCondition(inputs.previous, 'Provisioned');
+  if (provisioned?.reason !== 'Retrying') return true;
+  return inputs.now.getTime() - Date.parse(provisioned.lastTransitionTime) < transientErrorGraceMs;
+}
+
 export function reconciledStatus(inputs: ReconciledInputs): PrefectWorkerPoolStatus {
   const now = inputs.now;
   let conditions = setCondition(
@@ -186,16 +202,26 @@ export function reconciledStatus(inputs: ReconciledInputs): PrefectWorkerPoolSta
     { type: 'Valid', status: 'True', reason: 'SpecValid', message: 'the spec is valid' },
     now,
   );
+  const tolerated = toleratedTransient(inputs);
+  const failure = inputs.error && !tolerated ? inputs.error : undefined;
   conditions = setCondition(
     conditions,
-    inputs.error
-      ? { type: 'Provisioned', status: 'False', reason: inputs.error.code, message: inputs.error.message }
-      : {
-          type: 'Provisioned',
-          status: 'True',
-          reason: 'ResourcesInSync',
-          message: 'security group, task definition and service match the spec',
-        },
+    failure
+      ? { type: 'Provisioned', status: 'False', reason: failure.code, message: failure.message }
+      : tolerated
+        ? {
+            type: 'Provisioned',
+            status: 'Unknown',
+            reason: 'Retrying',
+            message:
+              'AWS is pacing or briefly failing requests; the change is retried and nothing is wrong yet',
+          }
+        : {
+            type: 'Provisioned',
+            status: 'True',
+            reason: 'ResourcesInSync',
+            message: 'security group, task definition and service match the spec',
+          },
     now,
   );
   const { phase, ready } = readiness(inputs);
@@ -204,15 +230,16 @@ export function reconciledStatus(inputs: ReconciledInputs): PrefectWorkerPoolSta
   // Workers that cannot reach their work pool do no work, however healthy ECS says they are.
   const prefectFailing = conditions.some((c) => c.type === 'PrefectSynced' && c.status === 'False');
   const service = inputs.service;
+  const settledPhase = tolerated && phase === 'Ready' ? 'Provisioning' : phase;
   return {
-    ...base(inputs, inputs.error || prefectFailing ? 'Degraded' : phase, conditions),
+    ...base(inputs, failure || prefectFailing ? 'Degraded' : settledPhase, conditions),
     ...(inputs.prefectSync ? { prefect: inputs.prefectSync.prefect } : {}),
     workers: service
       ? { desired: service.desiredCount, running: service.runningCount, pending: service.pendingCount }
       : { desired: inputs.desiredWorkers, running: 0, pending: 0 },
     resources: inputs.resources,
-    ...(inputs.error
-      ? { lastError: { code: inputs.error.code, message: inputs.error.message, time: now.toISOString() } }
+    ...(failure
+      ? { lastError: { code: failure.code, message: failure.message, time: now.toISOString() } }
       : {}),
   };
 }

@@ -3,6 +3,7 @@
  * clear line per problem), SDK clients, adapters, logger and metrics.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { ApiPacer } from '../aws/apiPacer.js';
 import { createReconcilerClients } from '../aws/awsClients.js';
 import { CloudWatchAdapter } from '../aws/cloudWatchAdapter.js';
 import { Ec2Adapter } from '../aws/ec2Adapter.js';
@@ -25,7 +26,8 @@ export function createControllerRuntime(
   config: ControllerConfig = loadControllerConfig(process.env),
   logger: Logger = createControllerLogger(),
 ): ControllerRuntime {
-  const clients = createReconcilerClients({ region: config.region });
+  const pacer = new ApiPacer();
+  const clients = createReconcilerClients({ region: config.region, pacer });
   return {
     config,
     table: new PoolTableStore(clients.dynamodb, config.tableName),
@@ -36,5 +38,6 @@ export function createControllerRuntime(
     clock: systemClock,
     logger,
     metrics: new EmfReconcileMetrics(createControllerMetrics(config.instanceId)),
+    pacer,
   };
 }

@@ -22,4 +22,9 @@ export class Deadline {
   hasTimeForAnother(): boolean {
     return this.remainingMs() > this.safetyMs;
   }
+
+  /** What is left before the safety margin: the longest any single wait may take. */
+  budgetMs(): number {
+    return this.remainingMs() - this.safetyMs;
+  }
 }

@@ -33,6 +33,7 @@ import {
   type ReconcileError,
 } from '../core/poolStatus.js';
 import { allAlarmNames, desiredAlarms, planAlarms } from '../core/poolAlarms.js';
+import { randomUUID } from 'node:crypto';
 import { stableHash } from '../core/stableHash.js';
 import type { EcsJobTemplateDefaults } from '../prefect/workPoolSync.js';
 import { deletePool } from './deletePool.js';
@@ -232,14 +233,135 @@ function ecsJobDefaults(
   };
 }
 
+/** How long a reconciler may hold a pool's lease; longer than any reconcile, short enough to recover. */
+export const leaseTtlMs = 90_000;
+
+/**
+ * Whether applying would make any mutating call, judged from the plans alone. Unchanged pools need no
+ * lease, so the drift pass over them costs no extra write.
+ */
+function wouldChange(
+  deps: ReconcilerDependencies,
+  pool: ResolvedPool,
+  observation: PoolObservation,
+  previous: PrefectWorkerPoolStatus | undefined,
+): boolean {
+  const { config } = deps;
+  const sgPlan = planSecurityGroup(
+    desiredSecurityGroup(pool, config),
+    observation.securityGroup,
+    config.instanceId,
+  );
+  const tdPlan = planTaskDefinition(desiredTaskDefinition(pool, config), previous?.resources ?? {});
+  const alarmPlan = planAlarms(
+    desiredAlarms(pool, config, desiredSecurityGroup(pool, config).tags),
+    observation.alarms ?? new Map(),
+  );
+  if (
+    sgPlan.action !== 'none' ||
+    tdPlan.action !== 'reuse' ||
+    alarmPlan.put.length + alarmPlan.delete.length > 0
+  ) {
+    return true;
+  }
+  const desiredCount = desiredWorkerCount(
+    pool,
+    previous?.scaling?.desiredWorkers !== undefined
+      ? { scalerDesiredWorkers: previous.scaling.desiredWorkers }
+      : {},
+  );
+  const service = desiredService(pool, config, {
+    securityGroupId: sgPlan.groupId,
+    taskDefinitionArn: tdPlan.taskDefinitionArn,
+    desiredCount,
+  });
+  const blocked = blockedTaskDefinition(
+    tdPlan.taskDefinitionArn,
+    observation.service,
+    previous?.resources.failedTaskDefinitionArn,
+  );
+  return planService(service, observation.service, config.instanceId, blocked).action !== 'none';
+}
+
+/**
+ * Runs `work` holding the pool's lease, so the stream, the schedule and the alarm handler never change
+ * one pool's resources at the same moment. Undefined when another holder has it.
+ */
+async function withLease<T>(
+  deps: ReconcilerDependencies,
+  name: string,
+  work: () => Promise<T>,
+): Promise<T | undefined> {
+  const holder = randomUUID();
+  if (!(await deps.table.acquireLease(name, holder, leaseTtlMs, deps.clock.now()))) return undefined;
+  try {
+    return await work();
+  } finally {
+    await deps.table.releaseLease(name, holder);
+  }
+}
+
+function leaseHeld(
+  name: string,
+  previous: PrefectWorkerPoolStatus | undefined,
+  startedAt: number,
+  deps: ReconcilerDependencies,
+): ReconcileResult {
+  return {
+    pool: name,
+    outcome: 'requeue',
+    ...(previous ? { phase: previous.phase } : {}),
+    actions: [],
+    driftCorrections: 0,
+    requeueAfterMs: 2_000,
+    durationMs: deps.clock.now().getTime() - startedAt,
+  };
+}
+
 async function reconcileOnce(
   deps: ReconcilerDependencies,
   name: string,
   prefetched: PrefetchedPool | undefined,
   startedAt: number,
 ): Promise<ReconcileResult> {
-  const now = deps.clock.now();
   const stored = prefetched?.stored ?? (await deps.table.readPool(name));
+  if (!stored.spec) {
+    const deleted = await withLease(deps, name, async () =>
+      deletePool(deps, await deps.table.readPool(name), startedAt),
+    );
+    return deleted ?? leaseHeld(name, stored.status?.status, startedAt, deps);
+  }
+  const validation = validatePool(stored.spec, { ...deps.config, expectedName: name });
+  if (validation.valid) {
+    const observation = prefetched?.observation ?? (await observePool(deps, name));
+    if (wouldChange(deps, validation.pool, observation, stored.status?.status)) {
+      // What was read before the lease may already be out of date: read again under it.
+      const changed = await withLease(deps, name, async () => {
+        const fresh = await deps.table.readPool(name);
+        return reconcileRead(
+          deps,
+          name,
+          fresh,
+          fresh.spec ? await observePool(deps, name) : undefined,
+          startedAt,
+        );
+      });
+      return changed ?? leaseHeld(name, stored.status?.status, startedAt, deps);
+    }
+    return reconcileRead(deps, name, stored, observation, startedAt);
+  }
+  return reconcileRead(deps, name, stored, undefined, startedAt);
+}
+
+/** Reconciles from what was read: validate, apply what differs, sync Prefect, write status. */
+async function reconcileRead(
+  deps: ReconcilerDependencies,
+  name: string,
+  stored: StoredPool,
+  readObservation: PoolObservation | undefined,
+  startedAt: number,
+): Promise<ReconcileResult> {
+  const now = deps.clock.now();
   if (!stored.spec) return deletePool(deps, stored, startedAt);
 
   const previous = stored.status?.status;
@@ -273,7 +395,7 @@ async function reconcileOnce(
   }
 
   const pool = validation.pool;
-  const observation = prefetched?.observation ?? (await observePool(deps, name));
+  const observation = readObservation ?? (await observePool(deps, name));
   const outcome: ApplyOutcome = {
     actions: [],
     desiredWorkers: desiredWorkerCount(pool, {
@@ -292,6 +414,7 @@ async function reconcileOnce(
     error = {
       code: caught instanceof PlanConflictError ? caught.code : reasonFromError(caught),
       message: caught instanceof Error ? caught.message : String(caught),
+      transient,
     };
   }
   // Prefect is synced whatever happened on the ECS side, and its failures never fail the ECS side.

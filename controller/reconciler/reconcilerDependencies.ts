@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ControllerConfig } from '../config/controllerConfig.js';
 import type { Clock } from '../core/clock.js';
+import type { ApiPacer } from '../aws/apiPacer.js';
 import type { CloudWatchAdapter } from '../aws/cloudWatchAdapter.js';
 import type { Ec2Adapter } from '../aws/ec2Adapter.js';
 import type { EcsAdapter } from '../aws/ecsAdapter.js';
@@ -24,4 +25,6 @@ export interface ReconcilerDependencies {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics?: ReconcileMetricsSink;
+  /** Paces calls to AWS's quotas; handlers bound its waits by the invocation's time. */
+  readonly pacer?: ApiPacer;
 }

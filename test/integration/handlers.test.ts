@@ -154,8 +154,11 @@ describe('schedule handler', () => {
     const summary = await schedule({});
 
     expect(summary).toMatchObject({ pools: 12, reconciled: 12, changed: 3, errors: 0, deferred: 0 });
-    expect(harness.recorder.count({ operation: 'DescribeServices' })).toBe(2); // 12 services, 10 per call
-    expect(harness.recorder.count({ operation: 'DescribeSecurityGroups' })).toBe(1);
+    // 12 services read 10 per call, then each of the 3 drifted pools is read again under its lease.
+    expect(harness.recorder.count({ operation: 'DescribeServices' })).toBe(2 + 3);
+    expect(harness.recorder.count({ operation: 'DescribeSecurityGroups' })).toBe(1 + 3);
+    // The 9 unchanged pools took no lease: only the 3 that changed wrote one.
+    expect(harness.recorder.count({ operation: 'PutItem' })).toBeLessThanOrEqual(3 + 3);
     expect(await serviceExists('drift-0')).toBe(true);
     const scaled = await harness.clients.ecs.send(
       new DescribeServicesCommand({ cluster: aws.config.clusterName, services: ['test-drift-1'] }),
