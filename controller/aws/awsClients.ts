@@ -36,7 +36,12 @@ export function createReconcilerClients(options: ClientOptions = {}): Reconciler
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     maxAttempts: options.maxAttempts ?? 5,
     // Without a request timeout a hung connection would hold a reconcile until the Lambda times out.
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: options.requestTimeoutMs ?? 15_000 },
+    requestHandler: {
+      connectionTimeout: 3_000,
+      requestTimeout: options.requestTimeoutMs ?? 15_000,
+      // Without this the handler only logs a warning when the timeout passes.
+      throwOnRequestTimeout: true,
+    },
   };
   const clients = {
     ecs: new ECSClient(common),

@@ -5,6 +5,7 @@
 import {
   DeleteAlarmsCommand,
   DescribeAlarmsCommand,
+  ListTagsForResourceCommand,
   PutMetricAlarmCommand,
   PutMetricDataCommand,
   TagResourceCommand,
@@ -28,6 +29,7 @@ export function toLiveAlarm(alarm: MetricAlarm): LiveAlarm {
   const datapoint = newestDatapoint(alarm.StateReasonData);
   return {
     alarmName: alarm.AlarmName ?? '',
+    alarmArn: alarm.AlarmArn ?? '',
     description: alarm.AlarmDescription ?? '',
     namespace: alarm.Namespace ?? '',
     metricName: alarm.MetricName ?? '',
@@ -89,8 +91,12 @@ export class CloudWatchAdapter {
           ...(stateValue ? { StateValue: stateValue } : {}),
         }),
       );
+      // Filtered here as well: moto ignores StateValue when a prefix is given, and a wrong state would
+      // have every alarm re-evaluated as if it were firing.
       alarms.push(
-        ...(page.MetricAlarms ?? []).map(toLiveAlarm).filter((a) => a.alarmName.startsWith(prefix)),
+        ...(page.MetricAlarms ?? [])
+          .map(toLiveAlarm)
+          .filter((a) => a.alarmName.startsWith(prefix) && (!stateValue || a.stateValue === stateValue)),
       );
       nextToken = page.NextToken;
     } while (nextToken);
@@ -127,6 +133,11 @@ export class CloudWatchAdapter {
         Tags: tags.map((t) => ({ Key: t.key, Value: t.value })),
       }),
     );
+  }
+
+  async listTags(resourceArn: string): Promise<Record<string, string>> {
+    const response = await this.cloudwatch.send(new ListTagsForResourceCommand({ ResourceARN: resourceArn }));
+    return Object.fromEntries((response.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
   }
 
   async deleteAlarms(names: readonly string[]): Promise<void> {

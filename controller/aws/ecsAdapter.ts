@@ -8,6 +8,8 @@ import {
   DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
+  ListServicesCommand,
+  ListTaskDefinitionFamiliesCommand,
   ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   TagResourceCommand,
@@ -184,8 +186,9 @@ export class EcsAdapter {
       );
       const arn = response.taskDefinition?.taskDefinitionArn;
       if (!arn || response.taskDefinition?.status === 'INACTIVE') return undefined;
-      const hash = tagRecord(response.tags)[ownershipTagKeys.contentHash];
-      return { taskDefinitionArn: arn, ...(hash ? { contentHash: hash } : {}) };
+      const tags = tagRecord(response.tags);
+      const hash = tags[ownershipTagKeys.contentHash];
+      return { taskDefinitionArn: arn, tags, ...(hash ? { contentHash: hash } : {}) };
     } catch (error) {
       if (isErrorNamed(error, 'ClientException', 'ResourceNotFoundException')) return undefined;
       throw error;
@@ -233,6 +236,42 @@ export class EcsAdapter {
       nextToken = page.nextToken;
     } while (nextToken);
     return arns;
+  }
+
+  /** Names of every service in the cluster that starts with the prefix (ListServices, 100 a page). */
+  async listServiceNames(prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.ecs.send(
+        new ListServicesCommand({ cluster: this.cluster, maxResults: 100, nextToken }),
+      );
+      for (const arn of page.serviceArns ?? []) {
+        const name = arn.split('/').pop() ?? '';
+        if (name.startsWith(prefix)) names.push(name);
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return names;
+  }
+
+  /** Task definition families with an ACTIVE revision that start with the prefix. */
+  async listTaskDefinitionFamilies(prefix: string): Promise<string[]> {
+    const families: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.ecs.send(
+        new ListTaskDefinitionFamiliesCommand({
+          familyPrefix: prefix,
+          status: 'ACTIVE',
+          maxResults: 100,
+          nextToken,
+        }),
+      );
+      families.push(...(page.families ?? []).filter((family) => family.startsWith(prefix)));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return families;
   }
 
   async deregisterTaskDefinition(arn: string): Promise<void> {

@@ -52,6 +52,7 @@ export interface LiveTaskDefinition {
   readonly taskDefinitionArn: string;
   /** The content-hash tag the controller put on it; undefined for a revision registered by someone else. */
   readonly contentHash?: string;
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface PoolObservation {

@@ -56,6 +56,7 @@ export interface DesiredAlarm {
 
 /** What CloudWatch reports of an alarm, in the same terms as DesiredAlarm (tags are not reported). */
 export type LiveAlarm = Omit<DesiredAlarm, 'role' | 'tags'> & {
+  readonly alarmArn?: string;
   readonly stateValue: string;
   /** The newest datapoint the alarm evaluated, from its state reason data, when it carries one. */
   readonly lastDatapoint?: number;

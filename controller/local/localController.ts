@@ -1,11 +1,13 @@
 /**
  * The controller loop in one process: the deployed handlers, unchanged, fed by local stand-ins for their
- * triggers (a stream poller for the event source mapping, a timer for the EventBridge schedule), and a
- * reporter that prints each pool's phase from its status item.
+ * triggers (a stream poller for the event source mapping, a timer for the EventBridge schedule, an alarm
+ * watcher for CloudWatch's alarm state change events and the EventBridge rule), and a reporter that prints
+ * each pool's phase and scaling from its status item.
  *
  * Import this module only after logging is routed (see main.ts): building it constructs the Powertools
  * logger, which picks its console at construction.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -13,10 +15,12 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { poolTableKeys } from '../api/tableContract.js';
 import type { ControllerConfig } from '../config/controllerConfig.js';
 import type { PrefectWorkerPoolStatus } from '../core/poolStatus.js';
+import { createAlarmHandler } from '../handlers/alarmHandler.js';
 import { createControllerRuntime } from '../handlers/controllerRuntime.js';
 import { createScheduleHandler } from '../handlers/scheduleHandler.js';
 import { createStreamHandler } from '../handlers/streamHandler.js';
 import { createControllerLogger } from '../observability/controllerLogger.js';
+import { AlarmWatcher } from './alarmWatcher.js';
 import { applyManifestFile } from './applyManifestFile.js';
 import { PhaseReporter } from './phaseReporter.js';
 import { ScheduleTimer } from './scheduleTimer.js';
@@ -26,6 +30,8 @@ export interface LocalControllerOptions {
   readonly config: ControllerConfig;
   readonly streamArn: string;
   readonly scheduleIntervalMs: number;
+  /** Pause between DescribeAlarms polls of the alarm watcher (default 500 ms). */
+  readonly alarmPollIntervalMs?: number;
   /** Where phase lines go (one line, no newline). */
   readonly writePhaseLine: (line: string) => void;
   /** Where stream records given up on are announced (one line, no newline). */
@@ -33,7 +39,7 @@ export interface LocalControllerOptions {
 }
 
 export interface LocalController {
-  /** Starts the stream poller and the schedule. */
+  /** Starts the stream poller, the schedule and the alarm watcher. */
   start(): void;
   /** Starts printing phase lines. */
   startReporting(): void;
@@ -49,8 +55,10 @@ export function createLocalController(options: LocalControllerOptions): LocalCon
   const runtime = createControllerRuntime(config, logger);
   const handleStream = createStreamHandler(() => runtime);
   const handleSchedule = createScheduleHandler(() => runtime);
-  // Both clients take their endpoint from AWS_ENDPOINT_URL, like the runtime's own.
+  const handleAlarm = createAlarmHandler(() => runtime);
+  // These clients take their endpoint from AWS_ENDPOINT_URL, like the runtime's own.
   const streams = new DynamoDBStreamsClient({ region: config.region });
+  const cloudwatch = new CloudWatchClient({ region: config.region });
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: config.region }), {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -93,20 +101,37 @@ export function createLocalController(options: LocalControllerOptions): LocalCon
     logger,
     afterInvocation: () => reporter.nudge(),
   });
+  const watcher = new AlarmWatcher({
+    cloudwatch,
+    instanceId: config.instanceId,
+    region: config.region,
+    handler: async (event, context) => {
+      try {
+        return await handleAlarm(event, context);
+      } finally {
+        runtime.metrics.flush();
+      }
+    },
+    logger,
+    ...(options.alarmPollIntervalMs !== undefined ? { pollIntervalMs: options.alarmPollIntervalMs } : {}),
+    afterInvocation: () => reporter.nudge(),
+  });
 
   return {
     start() {
       poller.start();
       timer.start();
+      watcher.start();
     },
     startReporting() {
       reporter.start();
     },
     applyManifest: (path) => applyManifestFile(documents, config.tableName, path),
     async stop() {
-      await Promise.all([poller.stop(), timer.stop()]);
+      await Promise.all([poller.stop(), timer.stop(), watcher.stop()]);
       await reporter.stop();
       streams.destroy();
+      cloudwatch.destroy();
       documents.destroy();
     },
   };

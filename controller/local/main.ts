@@ -2,8 +2,8 @@
  * `npm start`: the controller loop on this machine (docs/local-mode.md).
  *
  * With nothing configured it starts moto on a free loopback port, creates the base infrastructure there,
- * runs the stream and schedule handlers in-process, applies examples/process-pool.yaml, prints one
- * `ready:` line and then a line per pool whenever its phase changes. With AWS_ENDPOINT_URL or the
+ * runs the stream, schedule and alarm handlers in-process, applies examples/process-pool.yaml, prints one
+ * `ready:` line and then a line per pool whenever its phase or its worker count changes. With AWS_ENDPOINT_URL or the
  * controller's configuration in the environment it runs the same loop against that instead.
  *
  * stdout carries only those lines, so scripts can read them; the controller's own logs go to
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { ControllerConfig } from '../config/controllerConfig.js';
 import { localControllerConfig, provisionLocalInfrastructure } from './localInfrastructure.js';
 import type { LocalController } from './localController.js';
+import { publishLocalRuntime } from './localRuntimeFile.js';
 import { MotoUnavailableError, startMotoServer, type MotoServer } from './motoServer.js';
 import {
   ExternalModeConfigurationError,
@@ -33,6 +34,8 @@ const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 const exampleManifest = resolve(projectRoot, 'examples/process-pool.yaml');
 const localInstanceId = 'local';
 const duplicateSignalWindowMs = 1_000;
+/** How often the alarm watcher reads the pool alarms' states (CloudWatch would send events at once). */
+const alarmPollIntervalMs = 500;
 
 function printLine(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -137,13 +140,18 @@ async function main(): Promise<number> {
       config,
       streamArn,
       scheduleIntervalMs,
+      alarmPollIntervalMs,
       writePhaseLine: printLine,
       writeNotice: printNotice,
     });
     controller.start();
+    // .local/runtime.json lets poolctl find this local mode with no flags (docs/poolctl.md).
+    if (mode.kind === 'local') publishLocalRuntime(process.env, config, endpoint, printNotice);
     printLine(`ready: endpoint=${endpoint} table=${config.tableName} cluster=${config.clusterName}`);
     printNotice(mode.reason);
-    printNotice(`logs: ${logs.description}; drift pass every ${scheduleIntervalMs / 1000} s; Ctrl-C stops`);
+    printNotice(
+      `logs: ${logs.description}; drift pass every ${scheduleIntervalMs / 1000} s; alarm states read every ${alarmPollIntervalMs / 1000} s; Ctrl-C stops`,
+    );
     controller.startReporting();
     // Only on the runner's own moto: a table someone else owns gets no example pool from us.
     if (mode.kind === 'local') await controller.applyManifest(exampleManifest);

@@ -1,6 +1,7 @@
 /**
- * Prints one line per pool whenever its status phase changes, read from the status items (the same
- * place a user or poolctl reads it), so what the local runner shows is what the controller wrote.
+ * Prints one line per pool whenever its status phase changes, and one whenever the scaler changes its
+ * worker count, read from the status items (the same place a user or poolctl reads it), so what the local
+ * runner shows is what the controller wrote.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PrefectWorkerPoolStatus } from '../core/poolStatus.js';
@@ -48,6 +49,26 @@ export function formatPhaseLine(name: string, status: PrefectWorkerPoolStatus): 
 }
 
 /**
+ * `pool analytics: scaled 1 → 5 (backlog-scale-out: backlog 23 at 5 per worker)`: the newest scaling
+ * decision that changed the count (status.scaling.recentDecisions), what asked for it and what it saw.
+ * Undefined when the status records no scale.
+ */
+export function formatScaleLine(name: string, status: PrefectWorkerPoolStatus): string | undefined {
+  const scaling = status.scaling;
+  if (!scaling?.lastScaleTime) return undefined;
+  const decision = scaling.recentDecisions?.find(
+    (record) => record.outcome === 'scale' && record.time === scaling.lastScaleTime,
+  );
+  const from = decision?.from ?? '?';
+  const to = decision?.to ?? scaling.desiredWorkers ?? '?';
+  // The policy's reason ends in "<from> → <to> workers", which the line already says.
+  const said = (decision?.reason ?? scaling.lastScaleReason ?? '').replace(/: \d+ → \d+ workers/, '');
+  const why = [decision?.trigger, said].filter((part) => part).join(': ');
+  const trimmed = why.length > detailLimit ? `${why.slice(0, detailLimit - 1)}…` : why;
+  return `pool ${name}: scaled ${from} → ${to}${trimmed ? ` (${trimmed})` : ''}`;
+}
+
+/**
  * What a new line is printed for: a change of phase, and for an Invalid pool also a change of what is
  * wrong (the user edited the spec and needs the new verdict, though the phase stayed Invalid).
  */
@@ -58,6 +79,8 @@ function shownState(status: PrefectWorkerPoolStatus): string {
 
 export class PhaseReporter {
   private readonly lastShown = new Map<string, string>();
+  /** Per pool, status.scaling.lastScaleTime when last looked at ('' for none). */
+  private readonly lastScaleTimes = new Map<string, string>();
   private readonly intervalMs: number;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -106,6 +129,16 @@ export class PhaseReporter {
     }
     for (const [name, status] of [...statuses].sort(([a], [b]) => a.localeCompare(b))) {
       if (typeof status?.phase !== 'string') continue;
+      // A scale is news once the pool has been looked at: a pool first seen with a scale behind it (a
+      // table someone else's controller has run) shows only its phase. The count's line comes before the
+      // phase it leads to.
+      const scaleTime = status.scaling?.lastScaleTime ?? '';
+      const seenScaleTime = this.lastScaleTimes.get(name);
+      this.lastScaleTimes.set(name, scaleTime);
+      if (seenScaleTime !== undefined && scaleTime !== seenScaleTime) {
+        const line = formatScaleLine(name, status);
+        if (line) this.options.write(line);
+      }
       const shown = shownState(status);
       if (this.lastShown.get(name) === shown) continue;
       this.lastShown.set(name, shown);
@@ -114,6 +147,7 @@ export class PhaseReporter {
     for (const name of [...this.lastShown.keys()]) {
       if (statuses.has(name)) continue;
       this.lastShown.delete(name);
+      this.lastScaleTimes.delete(name);
       this.options.write(`pool ${name}: deleted`);
     }
   }

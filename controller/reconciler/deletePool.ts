@@ -61,9 +61,15 @@ export async function deletePool(
       deps.ecs.listActiveTaskDefinitionArns(names.taskDefinitionFamily),
       deps.cloudwatch.describeAlarmsByName(allAlarmNames(config.instanceId, name)),
     ]);
-    if (alarms.size > 0) {
-      // Alarm names carry the instance prefix: a name match is ownership for alarms.
-      await deps.cloudwatch.deleteAlarms([...alarms.keys()]);
+    // A matching name is not ownership: only alarms tagged with this instance are deleted.
+    const ownedAlarms: string[] = [];
+    for (const alarm of alarms.values()) {
+      if (alarm.alarmArn && isOwnedBy(await deps.cloudwatch.listTags(alarm.alarmArn), config.instanceId)) {
+        ownedAlarms.push(alarm.alarmName);
+      }
+    }
+    if (ownedAlarms.length > 0) {
+      await deps.cloudwatch.deleteAlarms(ownedAlarms);
       actions.push('DeleteAlarms');
     }
     const service = services.get(names.serviceName);
@@ -81,11 +87,17 @@ export async function deletePool(
         remaining.push(`security group ${securityGroup.groupId} (network interfaces still attached)`);
       }
     }
-    for (const arn of taskDefinitionArns.slice(0, deregistrationsPerPass)) {
+    // The family is this controller's if its latest revision carries the instance tag.
+    const latest =
+      taskDefinitionArns.length > 0
+        ? await deps.ecs.describeLatestTaskDefinition(names.taskDefinitionFamily)
+        : undefined;
+    const familyOwned = latest !== undefined && isOwnedBy(latest.tags ?? {}, config.instanceId);
+    for (const arn of familyOwned ? taskDefinitionArns.slice(0, deregistrationsPerPass) : []) {
       await deps.ecs.deregisterTaskDefinition(arn);
       actions.push('DeregisterTaskDefinition');
     }
-    if (taskDefinitionArns.length > deregistrationsPerPass) {
+    if (familyOwned && taskDefinitionArns.length > deregistrationsPerPass) {
       remaining.push(`${taskDefinitionArns.length - deregistrationsPerPass} task definition revisions`);
     }
     const workPool = await deletePrefectWorkPool(deps, stored.status?.status.prefect);

@@ -6,7 +6,8 @@
 import pLimit from 'p-limit';
 import { poolResourceNames } from '../api/resourceNames.js';
 import type { StoredPool } from '../aws/poolTableStore.js';
-import type { PoolObservation } from '../core/observedState.js';
+import { ownershipTagKeys } from '../api/resourceNames.js';
+import type { LiveSecurityGroup, PoolObservation } from '../core/observedState.js';
 import { parseAlarmName, type LiveAlarm } from '../core/poolAlarms.js';
 import type { Deadline } from './deadline.js';
 import { reconcilePool, specHashOf } from './reconcilePool.js';
@@ -22,6 +23,8 @@ export interface DriftPassReport {
   readonly deferred: readonly string[];
   /** Pools whose reconcile threw (a bug or an unreadable item); the others went on. */
   readonly failed: readonly { pool: string; message: string }[];
+  /** Deletions of resources whose pool has neither spec nor status (garbage collection). */
+  readonly collected: readonly ReconcileResult[];
 }
 
 function needsAttention(pool: StoredPool): boolean {
@@ -41,10 +44,17 @@ export function orderForPass(pools: readonly StoredPool[], random: () => number 
   return [...urgent, ...settled.slice(offset), ...settled.slice(0, offset)];
 }
 
+interface BulkObservation {
+  readonly byPool: Map<string, PoolObservation>;
+  /** Every security group and alarm of this controller instance, whatever pool they name. */
+  readonly securityGroups: ReadonlyMap<string, LiveSecurityGroup>;
+  readonly alarms: readonly LiveAlarm[];
+}
+
 async function observeAll(
   deps: ReconcilerDependencies,
   pools: readonly StoredPool[],
-): Promise<Map<string, PoolObservation>> {
+): Promise<BulkObservation> {
   const { instanceId, vpcId } = deps.config;
   const withSpec = pools.filter((pool) => pool.spec);
   const [services, securityGroups, alarms] = await Promise.all([
@@ -71,7 +81,41 @@ async function observeAll(
       alarms: alarmsByPool.get(pool.name) ?? new Map(),
     });
   }
-  return observations;
+  return { byPool: observations, securityGroups, alarms };
+}
+
+/**
+ * Pools that own resources but have neither a spec nor a status item — a lost stream record, a status
+ * removed by hand. Candidates come from this instance's tags (security groups) and name prefixes
+ * (services, task definition families, alarms); deletion then checks each resource's tags itself, so
+ * a look-alike that merely shares a name is never touched.
+ */
+export async function findOrphanPools(
+  deps: ReconcilerDependencies,
+  known: ReadonlySet<string>,
+  observed: Pick<BulkObservation, 'securityGroups' | 'alarms'>,
+): Promise<string[]> {
+  const { instanceId } = deps.config;
+  const prefix = `${instanceId}-`;
+  const [serviceNames, families] = await Promise.all([
+    deps.ecs.listServiceNames(prefix),
+    deps.ecs.listTaskDefinitionFamilies(prefix),
+  ]);
+  const candidates = new Set<string>();
+  for (const group of observed.securityGroups.values()) {
+    const pool = group.tags[ownershipTagKeys.pool];
+    if (pool) candidates.add(pool);
+  }
+  for (const alarm of observed.alarms) {
+    const owner = parseAlarmName(instanceId, alarm.alarmName);
+    if (owner) candidates.add(owner.pool);
+  }
+  for (const family of families) candidates.add(family.slice(prefix.length));
+  // ListServices may still name services that are already deleted (INACTIVE): keep the live ones.
+  const unknownServices = serviceNames.filter((name) => !known.has(name.slice(prefix.length)));
+  const live = unknownServices.length > 0 ? await deps.ecs.describeServices(unknownServices) : new Map();
+  for (const name of live.keys()) candidates.add(name.slice(prefix.length));
+  return [...candidates].filter((pool) => pool.length > 0 && !known.has(pool)).sort();
 }
 
 export async function runDriftPass(
@@ -79,7 +123,8 @@ export async function runDriftPass(
   deadline: Deadline,
 ): Promise<DriftPassReport> {
   const pools = await deps.table.scanPools();
-  const observations = await observeAll(deps, pools);
+  const observed = await observeAll(deps, pools);
+  const observations = observed.byPool;
   const limit = pLimit(deps.config.reconcileConcurrency);
   const results: ReconcileResult[] = [];
   const deferred: string[] = [];
@@ -107,6 +152,17 @@ export async function runDriftPass(
       }),
     ),
   );
+  const orphans = await findOrphanPools(deps, new Set(pools.map((pool) => pool.name)), observed);
+  const collected: ReconcileResult[] = [];
+  for (const orphan of orphans) {
+    if (!deadline.hasTimeForAnother()) break;
+    try {
+      // No spec and no status: reconcile takes the deletion path, under the pool's lease.
+      collected.push(await reconcilePool(deps, orphan));
+    } catch (error) {
+      deps.logger.error('garbage collection failed', { pool: orphan, error });
+    }
+  }
   if (deferred.length > 0) {
     deps.logger.warn('drift pass ran short of time', { deferred: deferred.length, pools: pools.length });
   }
@@ -115,5 +171,5 @@ export async function runDriftPass(
     const status = written.get(pool.name) ?? pool.status;
     return { ...pool, ...(status ? { status } : {}) };
   });
-  return { pools: pools.length, after, results, deferred, failed };
+  return { pools: pools.length, after, results, deferred, failed, collected };
 }

@@ -314,6 +314,7 @@ function leaseHeld(
     actions: [],
     driftCorrections: 0,
     requeueAfterMs: 2_000,
+    leaseHeld: true,
     durationMs: deps.clock.now().getTime() - startedAt,
   };
 }

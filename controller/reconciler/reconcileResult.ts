@@ -18,6 +18,8 @@ export interface ReconcileResult {
   readonly error?: { readonly code: string; readonly message: string };
   /** The error is transient (throttling, 5xx, a lost status race): retrying soon is likely to succeed. */
   readonly retryable?: boolean;
+  /** Another reconciler held the pool's lease: nothing was done, it is that one's turn. */
+  readonly leaseHeld?: boolean;
   /** The status item as stored after this reconcile (with its revision), when there is one. */
   readonly status?: StoredStatus;
   readonly durationMs: number;

@@ -55,6 +55,22 @@ async function scaleOutSignalActive(deps: ReconcilerDependencies, pool: string):
   return [...alarms.values()].some((alarm) => alarm.stateValue === 'ALARM');
 }
 
+const leaseRetries = 4;
+const leaseRetryDelayMs = 250;
+
+/**
+ * Carries a new count out through reconcile. If another reconciler holds the pool's lease (a drift pass
+ * that may have read the old count), wait briefly and try again rather than leave it to the next tick.
+ */
+async function applyScaledCount(deps: ReconcilerDependencies, name: string): Promise<ReconcileResult> {
+  let result = await reconcilePool(deps, name);
+  for (let attempt = 1; attempt <= leaseRetries && result.leaseHeld; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, leaseRetryDelayMs * attempt));
+    result = await reconcilePool(deps, name);
+  }
+  return result;
+}
+
 export async function scalePool(deps: ReconcilerDependencies, request: ScaleRequest): Promise<ScaleResult> {
   const { pool: name, trigger } = request;
   for (let attempt = 1; ; attempt++) {
@@ -116,6 +132,6 @@ export async function scalePool(deps: ReconcilerDependencies, request: ScaleRequ
       throw error;
     }
     if (decision.outcome !== 'scale') return { pool: name, decision };
-    return { pool: name, decision, applied: await reconcilePool(deps, name) };
+    return { pool: name, decision, applied: await applyScaledCount(deps, name) };
   }
 }
