@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'cdk.out/', '.local/', 'bench-results/', 'controller/api/generated/'] },
+  {
+    ignores: ['node_modules/', 'dist/', 'cdk.out/', '.local/', 'bench-results/', 'controller/api/generated/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -18,7 +20,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@aws-sdk/*', '@aws-lambda-powertools/*'], message: 'core/ and api/ stay pure: no SDK or Powertools.' }] },
+        {
+          patterns: [
+            {
+              group: ['@aws-sdk/*', '@aws-lambda-powertools/*'],
+              message: 'core/ and api/ stay pure: no SDK or Powertools.',
+            },
+          ],
+        },
       ],
       'no-restricted-properties': [
         'error',

@@ -23,6 +23,14 @@ export const awsNameLimits: Readonly<Record<keyof PoolResourceNames, number>> = 
   alarmNamePrefix: 255 - 40,
 };
 
+/**
+ * Every pool alarm of a controller instance starts with this: `<instance>-<pool>-<role>`. Instance ids
+ * have no hyphen, so one instance's prefix never matches another's names.
+ */
+export function instanceAlarmNamePrefix(instanceId: string): string {
+  return `${instanceId}-`;
+}
+
 export function poolResourceNames(instanceId: string, poolName: string): PoolResourceNames {
   const stem = `${instanceId}-${poolName}`;
   return {
@@ -31,7 +39,7 @@ export function poolResourceNames(instanceId: string, poolName: string): PoolRes
     securityGroupName: `${stem}-workers`,
     containerName: 'worker',
     logStreamPrefix: poolName,
-    alarmNamePrefix: `${stem}-`,
+    alarmNamePrefix: `${instanceAlarmNamePrefix(instanceId)}${poolName}-`,
   };
 }
 

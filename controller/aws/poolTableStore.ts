@@ -9,7 +9,12 @@ import {
   ScanCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { leaseSortKey, poolTableKeys, statusRevisionAttribute } from '../api/tableContract.js';
+import {
+  leaseSortKey,
+  poolTableKeys,
+  scaleRequestSortKey,
+  statusRevisionAttribute,
+} from '../api/tableContract.js';
 import type { PrefectWorkerPoolStatus } from '../core/poolStatus.js';
 import { isErrorNamed, StatusConflictError } from './awsErrors.js';
 
@@ -20,8 +25,16 @@ export interface StoredStatus {
   readonly status: PrefectWorkerPoolStatus;
 }
 
+export interface StoredScaleRequest {
+  readonly workers: number;
+  readonly requestedAt: string;
+  readonly requestedBy: string;
+}
+
 export interface StoredPool {
   readonly name: string;
+  /** A pending manual scale request (poolctl scale), when there is one. */
+  readonly scaleRequest?: StoredScaleRequest;
   /** The spec item's attributes as stored (unvalidated); undefined when the spec item is gone. */
   readonly spec?: Record<string, unknown>;
   readonly status?: StoredStatus;
@@ -40,10 +53,19 @@ function toStoredStatus(item: Record<string, unknown>): StoredStatus | undefined
   return { revision, status: status as PrefectWorkerPoolStatus };
 }
 
-function collect(
-  items: readonly Record<string, unknown>[],
-  into: Map<string, { spec?: Record<string, unknown>; status?: StoredStatus }>,
-): void {
+function toScaleRequest(item: Record<string, unknown>): StoredScaleRequest | undefined {
+  const { workers, requestedAt, requestedBy } = item;
+  if (typeof workers !== 'number' || typeof requestedAt !== 'string') return undefined;
+  return { workers, requestedAt, requestedBy: typeof requestedBy === 'string' ? requestedBy : 'someone' };
+}
+
+interface PoolEntry {
+  spec?: Record<string, unknown>;
+  status?: StoredStatus;
+  scaleRequest?: StoredScaleRequest;
+}
+
+function collect(items: readonly Record<string, unknown>[], into: Map<string, PoolEntry>): void {
   for (const item of items) {
     const name = item[PK];
     if (typeof name !== 'string') continue;
@@ -52,6 +74,9 @@ function collect(
     else if (item[SK] === statusSortKey) {
       const status = toStoredStatus(item);
       if (status) entry.status = status;
+    } else if (item[SK] === scaleRequestSortKey) {
+      const request = toScaleRequest(item);
+      if (request) entry.scaleRequest = request;
     }
     into.set(name, entry);
   }
@@ -65,7 +90,7 @@ export class PoolTableStore {
 
   /** Spec and status of one pool in one strongly consistent query. */
   async readPool(name: string): Promise<StoredPool> {
-    const found = new Map<string, { spec?: Record<string, unknown>; status?: StoredStatus }>();
+    const found = new Map<string, PoolEntry>();
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.dynamodb.send(
@@ -86,7 +111,7 @@ export class PoolTableStore {
 
   /** Every pool, spec and status together, in as few 1 MB pages as the table needs. */
   async scanPools(): Promise<StoredPool[]> {
-    const found = new Map<string, { spec?: Record<string, unknown>; status?: StoredStatus }>();
+    const found = new Map<string, PoolEntry>();
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.dynamodb.send(
@@ -190,6 +215,23 @@ export class PoolTableStore {
       );
     } catch (error) {
       // Expired and taken over by someone else: theirs now, nothing to give back.
+      if (!isErrorNamed(error, 'ConditionalCheckFailedException')) throw error;
+    }
+  }
+
+  /** Removes a consumed scale request, unless a newer one replaced it meanwhile. */
+  async deleteScaleRequest(name: string, requestedAt: string): Promise<void> {
+    try {
+      await this.dynamodb.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { [PK]: name, [SK]: scaleRequestSortKey },
+          ConditionExpression: '#requestedAt = :requestedAt',
+          ExpressionAttributeNames: { '#requestedAt': 'requestedAt' },
+          ExpressionAttributeValues: { ':requestedAt': requestedAt },
+        }),
+      );
+    } catch (error) {
       if (!isErrorNamed(error, 'ConditionalCheckFailedException')) throw error;
     }
   }

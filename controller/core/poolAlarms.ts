@@ -4,7 +4,7 @@
  * state changes reach the controller through EventBridge, and the controller decides.
  */
 import type { ResolvedPool } from '../api/poolDefaults.js';
-import { poolResourceNames } from '../api/resourceNames.js';
+import { instanceAlarmNamePrefix, poolResourceNames } from '../api/resourceNames.js';
 import type { Tag } from './observedState.js';
 import type { ScaleDirection, ScaleSignal } from './scalingPolicy.js';
 
@@ -99,7 +99,7 @@ export function parseAlarmName(
   instanceId: string,
   name: string,
 ): { pool: string; role: AlarmRole } | undefined {
-  const prefix = `${instanceId}-`;
+  const prefix = instanceAlarmNamePrefix(instanceId);
   if (!name.startsWith(prefix)) return undefined;
   for (const role of alarmRoles) {
     const suffix = `-${role}`;

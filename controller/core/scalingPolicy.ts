@@ -176,3 +176,41 @@ export function decideScaling(inputs: ScalingInputs): ScalingDecision {
     reason: `${seen}: ${current} → ${target} workers${bounded}`,
   };
 }
+
+/**
+ * A person's request for a worker count (poolctl scale): honoured within [minWorkers, maxWorkers] of an
+ * auto pool, refused otherwise. The scaler may move the count again later, after its cooldowns, as the
+ * backlog and CPU say; the request is recorded as what it was.
+ */
+export function decideManualScale(
+  spec: Pick<ResolvedPoolSpec, 'scaling' | 'workPool'>,
+  current: number,
+  requested: number,
+  requestedBy: string,
+): ScalingDecision {
+  const { scaling, workPool } = spec;
+  const who = `manual request by ${requestedBy}`;
+  if (workPool.paused)
+    return hold(current, 'Paused', `${who} for ${requested} workers refused: the work pool is paused`);
+  if (scaling.mode === 'fixed') {
+    return hold(
+      current,
+      'FixedMode',
+      `${who} refused: the pool is fixed at ${scaling.workers ?? 0} workers; change spec.scaling.workers`,
+    );
+  }
+  if (!Number.isInteger(requested) || requested < scaling.minWorkers || requested > scaling.maxWorkers) {
+    return hold(
+      current,
+      'OutOfBounds',
+      `${who} for ${requested} workers refused: outside [${scaling.minWorkers}, ${scaling.maxWorkers}]`,
+    );
+  }
+  if (requested === current) return hold(current, 'AtTarget', `${who}: already at ${current} workers`);
+  return {
+    desired: requested,
+    outcome: 'scale',
+    code: 'ManualScale',
+    reason: `${who}: ${current} → ${requested} workers`,
+  };
+}

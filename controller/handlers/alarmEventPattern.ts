@@ -7,13 +7,13 @@
  * another instance's.
  */
 
+import { instanceAlarmNamePrefix } from '../api/resourceNames.js';
+
 export const alarmStateChangeSource = 'aws.cloudwatch';
 export const alarmStateChangeDetailType = 'CloudWatch Alarm State Change';
 
 /** Every pool alarm of a controller instance starts with this. */
-export function poolAlarmsPrefix(instanceId: string): string {
-  return `${instanceId}-`;
-}
+export const poolAlarmsPrefix = instanceAlarmNamePrefix;
 
 /** An EventBridge pattern leaf: exact values, or `{ prefix }` (the only content filter used here). */
 export type EventPatternValue = string | { readonly prefix: string };

@@ -7,9 +7,15 @@ import { validatePool } from '../api/validatePool.js';
 import { StatusConflictError } from '../aws/awsErrors.js';
 import { desiredWorkerCount } from '../core/desiredState.js';
 import { alarmName, type AlarmRole } from '../core/poolAlarms.js';
-import { decideScaling, type ScalingDecision, type ScalingTrigger } from '../core/scalingPolicy.js';
+import {
+  decideManualScale,
+  decideScaling,
+  type ScalingDecision,
+  type ScalingTrigger,
+} from '../core/scalingPolicy.js';
 import { recordScalingDecision, shouldRecordDecision } from '../core/scalingRecord.js';
 import type { ResolvedPool } from '../api/poolDefaults.js';
+import type { StoredScaleRequest } from '../aws/poolTableStore.js';
 import { reconcilePool } from './reconcilePool.js';
 import type { ReconcilerDependencies } from './reconcilerDependencies.js';
 import type { ReconcileResult } from './reconcileResult.js';
@@ -131,6 +137,59 @@ export async function scalePool(deps: ReconcilerDependencies, request: ScaleRequ
       if (error instanceof StatusConflictError && attempt < 3) continue;
       throw error;
     }
+    if (decision.outcome !== 'scale') return { pool: name, decision };
+    return { pool: name, decision, applied: await applyScaledCount(deps, name) };
+  }
+}
+
+/**
+ * A person's scale request (poolctl scale): decided, recorded in status with trigger `manual` whether
+ * honoured or refused, consumed, and carried out.
+ */
+export async function applyManualScale(
+  deps: ReconcilerDependencies,
+  name: string,
+  request: StoredScaleRequest,
+): Promise<ScaleResult> {
+  for (let attempt = 1; ; attempt++) {
+    const stored = await deps.table.readPool(name);
+    const validation = stored.spec
+      ? validatePool(stored.spec, { ...deps.config, expectedName: name })
+      : undefined;
+    if (!stored.status || !validation?.valid) {
+      await deps.table.deleteScaleRequest(name, request.requestedAt);
+      return {
+        pool: name,
+        skipped: 'the pool is missing, invalid or not reconciled yet: the request was dropped',
+      };
+    }
+    const status = stored.status.status;
+    const current = desiredWorkerCount(validation.pool, {
+      ...(status.scaling?.desiredWorkers !== undefined
+        ? { scalerDesiredWorkers: status.scaling.desiredWorkers }
+        : {}),
+    });
+    const decision = decideManualScale(validation.pool.spec, current, request.workers, request.requestedBy);
+    const now = deps.clock.now();
+    const scaling = recordScalingDecision(status.scaling, decision, {
+      from: current,
+      direction: decision.desired >= current ? 'out' : 'in',
+      trigger: 'manual',
+      now,
+    });
+    try {
+      await deps.table.writeStatus(name, { ...status, scaling }, stored.status.revision);
+    } catch (error) {
+      if (error instanceof StatusConflictError && attempt < 3) continue;
+      throw error;
+    }
+    await deps.table.deleteScaleRequest(name, request.requestedAt);
+    deps.logger.info('manual scale', {
+      pool: name,
+      outcome: decision.outcome,
+      code: decision.code,
+      reason: decision.reason,
+    });
     if (decision.outcome !== 'scale') return { pool: name, decision };
     return { pool: name, decision, applied: await applyScaledCount(deps, name) };
   }

@@ -21,7 +21,7 @@ import { decideScaling, type ScalingTrigger } from '../core/scalingPolicy.js';
 import { isPrefectApiError } from '../prefect/prefectErrors.js';
 import type { Deadline } from './deadline.js';
 import type { ReconcilerDependencies } from './reconcilerDependencies.js';
-import { scalePool, type ScaleResult } from './scalePool.js';
+import { applyManualScale, scalePool, type ScaleResult } from './scalePool.js';
 
 export interface ScalingPassReport {
   readonly backlogObserved: number;
@@ -240,6 +240,21 @@ export async function runScalingPass(
 
   const decisions: ScaleResult[] = [];
   const deferred: string[] = [];
+  // People first: a pending manual request replaces this tick's automatic decision for its pool.
+  const manual = pools.filter((pool) => pool.scaleRequest);
+  for (const pool of manual) requests.delete(pool.name);
+  await Promise.all(
+    manual.map((pool) =>
+      limit(async () => {
+        if (!deadline.hasTimeForAnother() || !pool.scaleRequest) return;
+        try {
+          decisions.push(await applyManualScale(deps, pool.name, pool.scaleRequest));
+        } catch (error) {
+          deps.logger.error('manual scale failed', { pool: pool.name, error });
+        }
+      }),
+    ),
+  );
   await Promise.all(
     [...requests].map(([pool, request]) =>
       limit(async () => {

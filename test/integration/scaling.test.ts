@@ -9,6 +9,7 @@ import {
   DescribeAlarmsCommand,
 } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAlarmHandler, type AlarmStateChangeEvent } from '../../controller/handlers/alarmHandler.js';
 import { createScheduleHandler } from '../../controller/handlers/scheduleHandler.js';
@@ -380,5 +381,61 @@ describe('the Prefect API key', () => {
       expect(JSON.stringify([request.path, request.body, otherHeaders])).not.toContain(apiKey);
     }
     expect(JSON.stringify(await harness.readStatus(name))).not.toContain(apiKey);
+  });
+});
+
+describe('a manual scale request (poolctl scale)', () => {
+  async function requestScale(name: string, workers: number, requestedAt: string) {
+    await harness.clients.dynamodb.send(
+      new PutCommand({
+        TableName: aws.config.tableName,
+        Item: { pk: name, sk: 'scale', workers, requestedAt, requestedBy: 'alice@laptop' },
+      }),
+    );
+  }
+
+  async function pendingRequest(name: string) {
+    const response = await harness.clients.dynamodb.send(
+      new GetCommand({
+        TableName: aws.config.tableName,
+        Key: { pk: name, sk: 'scale' },
+        ConsistentRead: true,
+      }),
+    );
+    return response.Item;
+  }
+
+  it('is honoured within bounds on the next tick, recorded as manual, and consumed', async () => {
+    const name = poolName();
+    await createPool(name, { minWorkers: 1, maxWorkers: 6 });
+    await requestScale(name, 4, '2026-11-28T09:00:00.000Z');
+
+    await createScheduleHandler(() => harness.deps)({});
+
+    expect(await desiredCount(name)).toBe(4);
+    expect((await harness.readStatus(name))?.scaling?.recentDecisions?.[0]).toMatchObject({
+      trigger: 'manual',
+      code: 'ManualScale',
+      from: 1,
+      to: 4,
+      reason: expect.stringContaining('alice@laptop'),
+    });
+    expect(await pendingRequest(name)).toBeUndefined();
+  });
+
+  it('is refused outside the bounds, and the refusal is recorded', async () => {
+    const name = poolName();
+    await createPool(name, { minWorkers: 1, maxWorkers: 3 });
+    await requestScale(name, 9, '2026-11-28T09:00:00.000Z');
+
+    await createScheduleHandler(() => harness.deps)({});
+
+    expect(await desiredCount(name)).toBe(1);
+    expect((await harness.readStatus(name))?.scaling?.recentDecisions?.[0]).toMatchObject({
+      trigger: 'manual',
+      outcome: 'hold',
+      code: 'OutOfBounds',
+    });
+    expect(await pendingRequest(name)).toBeUndefined();
   });
 });

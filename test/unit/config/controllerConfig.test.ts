@@ -155,7 +155,11 @@ describe('loadControllerConfig', () => {
         /expected IAM role ARNs, got "prefect-worker"/,
       ],
       ['DEFAULT_WORKER_TASK_ROLE_ARN', 'prefect-ecs-worker', /expected an IAM role ARN/],
-      ['CONTROLLER_INSTANCE_ID', 'Dev', /expected a lowercase id of 1-20 letters and digits starting with a letter/],
+      [
+        'CONTROLLER_INSTANCE_ID',
+        'Dev',
+        /expected a lowercase id of 1-20 letters and digits starting with a letter/,
+      ],
       ['CONTROLLER_INSTANCE_ID', '1dev', /expected a lowercase id/],
       ['CONTROLLER_INSTANCE_ID', 'a'.repeat(21), /expected a lowercase id/],
       [
