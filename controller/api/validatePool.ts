@@ -16,8 +16,17 @@ export type { ValidationIssue };
 
 export interface ValidationContext {
   readonly instanceId: string;
-  readonly allowedSecretArnPrefix: string;
-  readonly allowedTaskRoleArns: readonly string[];
+  /**
+   * Secret ARNs must start with this. undefined: not known here (poolctl without the controller's
+   * configuration), so only each ARN's format is checked. The controller always passes it.
+   */
+  readonly allowedSecretArnPrefix?: string | undefined;
+  /**
+   * Task roles a spec may name. undefined: the controller's task-role configuration is not known here,
+   * so only the ARN's format is checked, and not whether an ecs-type pool needs a role of its own.
+   * The controller always passes it.
+   */
+  readonly allowedTaskRoleArns?: readonly string[] | undefined;
   readonly defaultWorkerTaskRoleArn?: string | undefined;
   /** The table's partition key: metadata.name must equal it. */
   readonly expectedName?: string;
@@ -269,7 +278,10 @@ function semanticIssues(
         path,
         `expected a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${truncate(JSON.stringify(arn))}`,
       );
-    } else if (!arn.startsWith(context.allowedSecretArnPrefix)) {
+    } else if (
+      context.allowedSecretArnPrefix !== undefined &&
+      !arn.startsWith(context.allowedSecretArnPrefix)
+    ) {
       add(
         path,
         `secret is outside the allowed prefix; expected an ARN starting with ${context.allowedSecretArnPrefix}`,
@@ -301,9 +313,16 @@ function semanticIssues(
 
   const taskRoleArn = spec.worker.taskRoleArn;
   const roleSound = sound('/spec/worker/taskRoleArn', '/spec/workPool/type');
-  if (roleSound && taskRoleArn !== undefined && !context.allowedTaskRoleArns.includes(taskRoleArn)) {
-    const allowed =
-      context.allowedTaskRoleArns.length > 0 ? context.allowedTaskRoleArns.join(', ') : '(none configured)';
+  const allowedRoles = context.allowedTaskRoleArns;
+  if (roleSound && taskRoleArn !== undefined && allowedRoles === undefined) {
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(taskRoleArn)) {
+      add(
+        ['spec', 'worker', 'taskRoleArn'],
+        `expected an IAM role ARN (arn:aws:iam::<account>:role/<name>), got ${truncate(JSON.stringify(taskRoleArn))}`,
+      );
+    }
+  } else if (roleSound && taskRoleArn !== undefined && allowedRoles && !allowedRoles.includes(taskRoleArn)) {
+    const allowed = allowedRoles.length > 0 ? allowedRoles.join(', ') : '(none configured)';
     add(
       ['spec', 'worker', 'taskRoleArn'],
       `is not a task role this controller may pass; expected one of: ${allowed}`,
@@ -311,6 +330,7 @@ function semanticIssues(
   }
   if (
     roleSound &&
+    allowedRoles !== undefined &&
     spec.workPool.type === 'ecs' &&
     taskRoleArn === undefined &&
     context.defaultWorkerTaskRoleArn === undefined

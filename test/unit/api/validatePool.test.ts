@@ -1159,3 +1159,73 @@ describe('validatePool: map keys that look like object internals', () => {
     if (result.valid) expect(Object.keys(result.pool.spec.worker.env)).toEqual(['__proto__']);
   });
 });
+
+describe('validatePool: without the controller configuration (poolctl)', () => {
+  /** What poolctl knows when it knows nothing of the controller: the worst-case instance id length only. */
+  const unknownContext = { instanceId: 'x'.repeat(20) };
+
+  it('accepts a secret outside any particular prefix when the allowed prefix is not known', () => {
+    const item = minimalWith(
+      ['spec', 'prefect', 'apiKeySecretArn'],
+      'arn:aws:secretsmanager:eu-west-1:999999999999:secret:elsewhere/api-key',
+    );
+
+    expectValid(validatePool(item, unknownContext));
+  });
+
+  it('still rejects a malformed secret ARN when the allowed prefix is not known', () => {
+    const item = minimalWith(['spec', 'worker', 'secrets'], { DB_PASSWORD: 'prefect/db' });
+
+    const issues = issuesOf(validatePool(item, unknownContext));
+
+    expect(issues).toEqual([
+      { path: 'spec.worker.secrets.DB_PASSWORD', message: `${secretArnExpected}, got "prefect/db"` },
+    ]);
+  });
+
+  it('accepts any well-formed task role ARN when the allowed roles are not known', () => {
+    const item = minimalWith(['spec', 'worker', 'taskRoleArn'], 'arn:aws:iam::123456789012:role/team/admin');
+
+    expectValid(validatePool(item, unknownContext));
+  });
+
+  it('rejects a task role that is not an IAM role ARN when the allowed roles are not known', () => {
+    const item = minimalWith(['spec', 'worker', 'taskRoleArn'], 'prefect-worker');
+
+    const issues = issuesOf(validatePool(item, unknownContext));
+
+    expect(issues).toEqual([
+      {
+        path: 'spec.worker.taskRoleArn',
+        message: 'expected an IAM role ARN (arn:aws:iam::<account>:role/<name>), got "prefect-worker"',
+      },
+    ]);
+  });
+
+  it('accepts an ecs-type pool without a task role when the controller default is not known', () => {
+    const item = minimalWith(['spec', 'workPool', 'type'], 'ecs');
+
+    expectValid(validatePool(item, unknownContext));
+  });
+
+  it('keeps every check that does not depend on the controller configuration', () => {
+    const item = minimalWith(['spec', 'worker'], { cpu: 2048, memory: 1024 });
+
+    const issues = issuesOf(validatePool(item, unknownContext));
+
+    expect(issues).toEqual([
+      {
+        path: 'spec.worker.memory',
+        message: '1024 MiB is not a valid Fargate size for cpu 2048; expected 4096 to 16384 in steps of 1024',
+      },
+    ]);
+  });
+
+  it('checks the allow-lists as before when the controller passes them', () => {
+    const item = minimalWith(['spec', 'worker', 'taskRoleArn'], 'arn:aws:iam::123456789012:role/team/admin');
+
+    const issues = issuesOf(validatePool(item, context));
+
+    expect(issues.map((issue) => issue.path)).toEqual(['spec.worker.taskRoleArn']);
+  });
+});
