@@ -400,7 +400,6 @@ function partialSemanticIssues(
     typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isMap(manifest.metadata) || !isMap(manifest.spec) || !isMap(manifest.spec.prefect)) return [];
   const sound = guardFor(errors.map(errorPointer));
-  if (!sound('/metadata', '/spec/prefect')) return [];
   try {
     const candidate = manifest as unknown as PrefectWorkerPool;
     return semanticIssues(withDefaults(candidate), candidate, context, sound);

@@ -1229,3 +1229,16 @@ describe('validatePool: without the controller configuration (poolctl)', () => {
     expect(issues.map((issue) => issue.path)).toEqual(['spec.worker.taskRoleArn']);
   });
 });
+
+describe('validatePool: a broken connection does not hide other problems', () => {
+  it('reports a bad apiUrl and an invalid Fargate size together', () => {
+    const item = setAt(minimalWith(['spec', 'prefect', 'apiUrl'], 'not a url'), ['spec', 'worker'], {
+      cpu: 512,
+      memory: 512,
+    });
+
+    const paths = issuesOf(validatePool(item, context)).map((i) => i.path);
+
+    expect(paths.sort()).toEqual(['spec.prefect.apiUrl', 'spec.worker.memory']);
+  });
+});
