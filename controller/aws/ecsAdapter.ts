@@ -19,7 +19,7 @@ import {
   type Tag as EcsTag,
 } from '@aws-sdk/client-ecs';
 import { ownershipTagKeys } from '../api/resourceNames.js';
-import type { DesiredService, DesiredTaskDefinition } from '../core/desiredState.js';
+import type { DesiredService, DesiredTaskDefinition, ServiceConfiguration } from '../core/desiredState.js';
 import type { LiveService, LiveTaskDefinition, Tag } from '../core/observedState.js';
 import type { ServiceChanges } from '../core/planActions.js';
 import { stableHash } from '../core/stableHash.js';
@@ -53,6 +53,21 @@ export function toLiveService(service: Service): LiveService {
       ...(d.rolloutState ? { rolloutState: d.rolloutState } : {}),
       ...(d.taskDefinition ? { taskDefinitionArn: d.taskDefinition } : {}),
     })),
+  };
+}
+
+/** The part of Create/UpdateService input that the service configuration sets (mutable copies for the SDK). */
+function serviceConfigurationInput(configuration: ServiceConfiguration) {
+  const vpc = configuration.networkConfiguration.awsvpcConfiguration;
+  return {
+    capacityProviderStrategy: [...configuration.capacityProviderStrategy],
+    networkConfiguration: {
+      awsvpcConfiguration: { ...vpc, subnets: [...vpc.subnets], securityGroups: [...vpc.securityGroups] },
+    },
+    deploymentConfiguration: configuration.deploymentConfiguration,
+    platformVersion: configuration.platformVersion,
+    propagateTags: configuration.propagateTags,
+    enableECSManagedTags: configuration.enableECSManagedTags,
   };
 }
 
@@ -95,18 +110,7 @@ export class EcsAdapter {
         serviceName: desired.serviceName,
         taskDefinition: desired.taskDefinitionArn,
         desiredCount: desired.desiredCount,
-        capacityProviderStrategy: [...configuration.capacityProviderStrategy],
-        networkConfiguration: {
-          awsvpcConfiguration: {
-            ...configuration.networkConfiguration.awsvpcConfiguration,
-            subnets: [...configuration.networkConfiguration.awsvpcConfiguration.subnets],
-            securityGroups: [...configuration.networkConfiguration.awsvpcConfiguration.securityGroups],
-          },
-        },
-        deploymentConfiguration: configuration.deploymentConfiguration,
-        platformVersion: configuration.platformVersion,
-        propagateTags: configuration.propagateTags,
-        enableECSManagedTags: configuration.enableECSManagedTags,
+        ...serviceConfigurationInput(configuration),
         // A stable token makes a retried create idempotent instead of failing on the existing service.
         clientToken: stableHash([
           desired.serviceName,
@@ -133,24 +137,8 @@ export class EcsAdapter {
         service: desired.serviceName,
         ...(changes.taskDefinitionArn ? { taskDefinition: changes.taskDefinitionArn } : {}),
         ...(changes.desiredCount !== undefined ? { desiredCount: changes.desiredCount } : {}),
-        ...(configuration
-          ? {
-              capacityProviderStrategy: [...configuration.capacityProviderStrategy],
-              networkConfiguration: {
-                awsvpcConfiguration: {
-                  ...configuration.networkConfiguration.awsvpcConfiguration,
-                  subnets: [...configuration.networkConfiguration.awsvpcConfiguration.subnets],
-                  securityGroups: [...configuration.networkConfiguration.awsvpcConfiguration.securityGroups],
-                },
-              },
-              deploymentConfiguration: configuration.deploymentConfiguration,
-              platformVersion: configuration.platformVersion,
-              propagateTags: configuration.propagateTags,
-              enableECSManagedTags: configuration.enableECSManagedTags,
-              // Network and capacity provider changes only apply to new tasks.
-              forceNewDeployment: true,
-            }
-          : {}),
+        // Network and capacity provider changes only apply to new tasks.
+        ...(configuration ? { ...serviceConfigurationInput(configuration), forceNewDeployment: true } : {}),
       }),
     );
     if (!response.service)

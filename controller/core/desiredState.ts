@@ -275,6 +275,14 @@ export interface WorkerCountInputs {
  * an auto pool runs the scaler's count clamped to the spec's bounds (minWorkers before the first
  * decision). The drift pass restores this value, never a stale one.
  */
+/** The scaler's count as a status item stores it. */
+export function workerCountInputsFrom(
+  status: { readonly scaling?: { readonly desiredWorkers?: number } } | undefined,
+): WorkerCountInputs {
+  const scaler = status?.scaling?.desiredWorkers;
+  return scaler !== undefined ? { scalerDesiredWorkers: scaler } : {};
+}
+
 export function desiredWorkerCount(pool: ResolvedPool, inputs: WorkerCountInputs): number {
   const { scaling, workPool } = pool.spec;
   if (workPool.paused) return 0;

@@ -13,6 +13,7 @@ import {
   desiredService,
   desiredTaskDefinition,
   desiredWorkerCount,
+  workerCountInputsFrom,
 } from '../core/desiredState.js';
 import type { LiveService, PoolObservation } from '../core/observedState.js';
 import {
@@ -264,12 +265,7 @@ function wouldChange(
   ) {
     return true;
   }
-  const desiredCount = desiredWorkerCount(
-    pool,
-    previous?.scaling?.desiredWorkers !== undefined
-      ? { scalerDesiredWorkers: previous.scaling.desiredWorkers }
-      : {},
-  );
+  const desiredCount = desiredWorkerCount(pool, workerCountInputsFrom(previous));
   const service = desiredService(pool, config, {
     securityGroupId: sgPlan.groupId,
     taskDefinitionArn: tdPlan.taskDefinitionArn,
@@ -399,11 +395,7 @@ async function reconcileRead(
   const observation = readObservation ?? (await observePool(deps, name));
   const outcome: ApplyOutcome = {
     actions: [],
-    desiredWorkers: desiredWorkerCount(pool, {
-      ...(previous?.scaling?.desiredWorkers !== undefined
-        ? { scalerDesiredWorkers: previous.scaling.desiredWorkers }
-        : {}),
-    }),
+    desiredWorkers: desiredWorkerCount(pool, workerCountInputsFrom(previous)),
   };
   let error: ReconcileError | undefined;
   let transient = false;

@@ -5,7 +5,7 @@
  */
 import { validatePool } from '../api/validatePool.js';
 import { StatusConflictError } from '../aws/awsErrors.js';
-import { desiredWorkerCount } from '../core/desiredState.js';
+import { desiredWorkerCount, workerCountInputsFrom } from '../core/desiredState.js';
 import { alarmName, type AlarmRole } from '../core/poolAlarms.js';
 import {
   decideManualScale,
@@ -88,11 +88,7 @@ export async function scalePool(deps: ReconcilerDependencies, request: ScaleRequ
     const pool = validation.pool;
     const status = stored.status.status;
     const now = deps.clock.now();
-    const current = desiredWorkerCount(pool, {
-      ...(status.scaling?.desiredWorkers !== undefined
-        ? { scalerDesiredWorkers: status.scaling.desiredWorkers }
-        : {}),
-    });
+    const current = desiredWorkerCount(pool, workerCountInputsFrom(status));
     const scalingIn =
       trigger.direction === 'in' && pool.spec.scaling.mode === 'auto' && !pool.spec.workPool.paused;
     const [flowRuns, outSignal] = scalingIn
@@ -164,11 +160,7 @@ export async function applyManualScale(
       };
     }
     const status = stored.status.status;
-    const current = desiredWorkerCount(validation.pool, {
-      ...(status.scaling?.desiredWorkers !== undefined
-        ? { scalerDesiredWorkers: status.scaling.desiredWorkers }
-        : {}),
-    });
+    const current = desiredWorkerCount(validation.pool, workerCountInputsFrom(status));
     const decision = decideManualScale(validation.pool.spec, current, request.workers, request.requestedBy);
     const now = deps.clock.now();
     const scaling = recordScalingDecision(status.scaling, decision, {

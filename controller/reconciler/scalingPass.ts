@@ -9,7 +9,7 @@ import { validatePool } from '../api/validatePool.js';
 import { StatusConflictError } from '../aws/awsErrors.js';
 import type { MetricValue } from '../aws/cloudWatchAdapter.js';
 import type { StoredPool } from '../aws/poolTableStore.js';
-import { desiredWorkerCount } from '../core/desiredState.js';
+import { desiredWorkerCount, workerCountInputsFrom } from '../core/desiredState.js';
 import {
   parseAlarmName,
   poolMetricDimensions,
@@ -48,14 +48,10 @@ function autoPools(deps: ReconcilerDependencies, pools: readonly StoredPool[]): 
     if (!stored.spec || !stored.status) continue;
     const validation = validatePool(stored.spec, { ...deps.config, expectedName: stored.name });
     if (!validation.valid || validation.pool.spec.scaling.mode !== 'auto') continue;
-    const scaler = stored.status.status.scaling?.desiredWorkers;
     result.push({
       stored,
       pool: validation.pool,
-      desired: desiredWorkerCount(
-        validation.pool,
-        scaler !== undefined ? { scalerDesiredWorkers: scaler } : {},
-      ),
+      desired: desiredWorkerCount(validation.pool, workerCountInputsFrom(stored.status.status)),
     });
   }
   return result;
