@@ -33,6 +33,7 @@ import {
   poolAlarmsPrefix,
 } from '../handlers/alarmEventPattern.js';
 import type { AlarmStateChangeDetail, AlarmStateChangeEvent } from '../handlers/alarmHandler.js';
+import { BackgroundLoop } from './backgroundLoop.js';
 import { createLocalLambdaContext } from './localLambdaContext.js';
 
 /** One side of a state change, as the event carries it. */
@@ -105,34 +106,21 @@ export interface AlarmWatcherOptions {
 /** CloudWatch's initial state of a new alarm, and the reason it gives for it. */
 const initialState = { value: 'INSUFFICIENT_DATA', reason: 'Unchecked: Initial alarm creation' } as const;
 
-export class AlarmWatcher {
+export class AlarmWatcher extends BackgroundLoop {
   /** Last seen state per alarm name; empty until the first successful poll. */
   private readonly known = new Map<string, { alarm: MetricAlarm; state: AlarmStateSnapshot }>();
   private baselineTaken = false;
   private readonly pollIntervalMs: number;
   private readonly pauseMsPerPage: number;
-  private running: Promise<void> | undefined;
-  private stopped = false;
-  private wake: (() => void) | undefined;
 
   constructor(private readonly options: AlarmWatcherOptions) {
+    super();
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.pauseMsPerPage = options.pauseMsPerPage ?? 250;
   }
 
-  start(): void {
-    if (this.running || this.stopped) return;
-    this.running = this.loop();
-  }
-
-  /** Stops polling; resolves once an invocation in flight has finished. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.running;
-  }
-
-  private async loop(): Promise<void> {
+  /** Polls until stop(), which resolves once an invocation in flight has finished. */
+  protected async run(): Promise<void> {
     while (!this.stopped) {
       let pages = 0;
       try {
@@ -227,17 +215,6 @@ export class AlarmWatcher {
     } finally {
       this.options.afterInvocation?.();
     }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }
 

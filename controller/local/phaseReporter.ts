@@ -5,6 +5,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PrefectWorkerPoolStatus } from '../core/poolStatus.js';
+import { BackgroundLoop } from './backgroundLoop.js';
 
 export type StatusLister = () => Promise<ReadonlyMap<string, PrefectWorkerPoolStatus>>;
 
@@ -77,40 +78,30 @@ function shownState(status: PrefectWorkerPoolStatus): string {
   return `Invalid ${JSON.stringify(status.validationErrors ?? [])}`;
 }
 
-export class PhaseReporter {
+export class PhaseReporter extends BackgroundLoop {
   private readonly lastShown = new Map<string, string>();
   /** Per pool, status.scaling.lastScaleTime when last looked at ('' for none). */
   private readonly lastScaleTimes = new Map<string, string>();
   private readonly intervalMs: number;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  /** A nudge came while a look was in flight: look again at once instead of pausing (it woke nothing). */
   private nudged = false;
-  private wake: (() => void) | undefined;
 
   constructor(private readonly options: PhaseReporterOptions) {
+    super();
     this.intervalMs = options.intervalMs ?? 1_000;
-  }
-
-  start(): void {
-    if (this.running || this.stopped) return;
-    this.running = this.loop();
   }
 
   /** Look again now (e.g. right after a handler ran) rather than at the next tick. */
   nudge(): void {
     this.nudged = true;
-    this.wake?.();
+    this.wake();
   }
 
-  /** Stops; resolves after a last look, so a phase written just before stopping is still shown. */
-  async stop(): Promise<void> {
-    if (this.stopped) return this.running;
-    this.stopped = true;
-    this.wake?.();
-    await this.running;
-  }
-
-  private async loop(): Promise<void> {
+  /**
+   * Looks until stop(), then once more: the look comes before the check, so stop() resolves after a last
+   * look and a phase written just before stopping is still shown.
+   */
+  protected async run(): Promise<void> {
     for (;;) {
       this.nudged = false;
       await this.report();
@@ -150,16 +141,5 @@ export class PhaseReporter {
       this.lastScaleTimes.delete(name);
       this.options.write(`pool ${name}: deleted`);
     }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import { BackgroundLoop } from './backgroundLoop.js';
 import { createLocalLambdaContext } from './localLambdaContext.js';
 
 export type ScheduleHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;
@@ -23,27 +24,16 @@ export interface ScheduleTimerOptions {
 /** Default seconds between drift passes locally; a deployment would run one a minute. */
 export const defaultLocalScheduleSeconds = 15;
 
-export class ScheduleTimer {
-  private running: Promise<void> | undefined;
-  private stopped = false;
-  private wake: (() => void) | undefined;
-
-  constructor(private readonly options: ScheduleTimerOptions) {}
-
-  /** The first run comes one interval from now, like a newly created schedule's. */
-  start(): void {
-    if (this.running || this.stopped) return;
-    this.running = this.loop();
+export class ScheduleTimer extends BackgroundLoop {
+  constructor(private readonly options: ScheduleTimerOptions) {
+    super();
   }
 
-  /** Stops the schedule; resolves once a run in flight has finished. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.running;
-  }
-
-  private async loop(): Promise<void> {
+  /**
+   * Runs the handler every interval until stop(), which resolves once a run in flight has finished. The
+   * first run comes one interval after start(), like a newly created schedule's.
+   */
+  protected async run(): Promise<void> {
     let next = Date.now() + this.options.intervalMs;
     while (!this.stopped) {
       await this.pause(Math.max(0, next - Date.now()));
@@ -79,16 +69,5 @@ export class ScheduleTimer {
     } finally {
       this.options.afterInvocation?.();
     }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

@@ -19,6 +19,7 @@ import {
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { poolTableKeys } from '../api/tableContract.js';
 import { passesStreamEventFilter } from '../handlers/streamEventFilter.js';
+import { BackgroundLoop } from './backgroundLoop.js';
 import { createLocalLambdaContext } from './localLambdaContext.js';
 import { toLambdaStreamRecord } from './toLambdaStreamRecord.js';
 
@@ -66,7 +67,7 @@ interface ShardState {
 
 const defaultRetryDelayMs = (attempt: number): number => Math.min(8_000, 500 * 2 ** (attempt - 1));
 
-export class StreamPoller {
+export class StreamPoller extends BackgroundLoop {
   private readonly shards = new Map<string, ShardState>();
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
@@ -76,11 +77,9 @@ export class StreamPoller {
   private readonly shardRefreshMs: number;
   private lastShardRefresh = Number.NEGATIVE_INFINITY;
   private shardClosed = false;
-  private running: Promise<void> | undefined;
-  private stopped = false;
-  private wake: (() => void) | undefined;
 
   constructor(private readonly options: StreamPollerOptions) {
+    super();
     this.batchSize = options.batchSize ?? 100;
     this.pollIntervalMs = options.pollIntervalMs ?? 300;
     this.maximumRetryAttempts = options.maximumRetryAttempts ?? 5;
@@ -89,19 +88,8 @@ export class StreamPoller {
     this.shardRefreshMs = options.shardRefreshMs ?? 10_000;
   }
 
-  start(): void {
-    if (this.running || this.stopped) return;
-    this.running = this.loop();
-  }
-
-  /** Stops reading; resolves once an invocation in flight has finished. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.running;
-  }
-
-  private async loop(): Promise<void> {
+  /** Reads until stop(), which resolves once an invocation in flight has finished. */
+  protected async run(): Promise<void> {
     while (!this.stopped) {
       let busy = false;
       try {
@@ -270,17 +258,6 @@ export class StreamPoller {
       maximumRetryAttempts: this.maximumRetryAttempts,
       fromSequenceNumber: firstSequence,
       records: retried.length,
-    });
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
     });
   }
 }
