@@ -31,6 +31,47 @@ export class SecurityGroupInUseError extends AwsAdapterError {
   }
 }
 
+/**
+ * A call that is not idempotent failed in a way that may still have taken effect (a 5xx, a timeout, a
+ * reset connection: the answer was lost, not necessarily the request). The SDK must not repeat it — a
+ * second RegisterTaskDefinition would register a twin revision — so it is left to the next reconcile,
+ * which looks before it acts. Transient. The SDK's error is kept in `original`, not `cause`: the SDK's
+ * retry classification follows `cause` and would retry it after all.
+ */
+export class OutcomeUnknownError extends AwsAdapterError {
+  override readonly name = 'OutcomeUnknownError';
+  constructor(
+    operation: string,
+    readonly original: unknown,
+  ) {
+    super(
+      `${operation} failed and may still have taken effect (${original instanceof Error ? original.message : String(original)}); the next reconcile looks before it tries again`,
+      { code: reasonFromError(original) },
+    );
+  }
+}
+
+/** An error after which a request may have reached the service and taken effect, though no answer came. */
+export function mayHaveTakenEffect(error: unknown): boolean {
+  const metadata = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
+  if (metadata?.httpStatusCode !== undefined) return metadata.httpStatusCode >= 500 && !isThrottling(error);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return (
+    isErrorNamed(error, 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException') ||
+    (typeof code === 'string' && ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))
+  );
+}
+
+function isThrottling(error: unknown): boolean {
+  return isErrorNamed(
+    error,
+    'ThrottlingException',
+    'Throttling',
+    'RequestLimitExceeded',
+    'TooManyRequestsException',
+  );
+}
+
 function errorName(error: unknown): string {
   if (error && typeof error === 'object') {
     const candidate = (error as { name?: unknown; Code?: unknown; code?: unknown }).name;
@@ -59,6 +100,7 @@ export function isErrorNamed(error: unknown, ...names: string[]): boolean {
 export function isTransientAwsError(error: unknown): boolean {
   if (error instanceof StatusConflictError) return true;
   if (error instanceof AwsAdapterError && error.code === 'ApiCapacity') return true;
+  if (error instanceof OutcomeUnknownError) return true;
   const metadata = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
   if (metadata?.httpStatusCode !== undefined && metadata.httpStatusCode >= 500) return true;
   return isErrorNamed(

@@ -23,7 +23,8 @@ import type { DesiredService, DesiredTaskDefinition, ServiceConfiguration } from
 import type { LiveService, LiveTaskDefinition, Tag } from '../core/observedState.js';
 import type { ServiceChanges } from '../core/planActions.js';
 import { stableHash } from '../core/stableHash.js';
-import { AwsAdapterError, isErrorNamed } from './awsErrors.js';
+import type { FinalizeRequestMiddleware } from '@smithy/types';
+import { AwsAdapterError, isErrorNamed, mayHaveTakenEffect, OutcomeUnknownError } from './awsErrors.js';
 
 /** ECS's DescribeServices limit. */
 export const describeServicesBatchSize = 10;
@@ -68,6 +69,23 @@ function serviceConfigurationInput(configuration: ServiceConfiguration) {
     platformVersion: configuration.platformVersion,
     propagateTags: configuration.propagateTags,
     enableECSManagedTags: configuration.enableECSManagedTags,
+  };
+}
+
+/**
+ * Inside the SDK's retry loop (finalizeRequest, low priority), turns an error after which the call may
+ * have taken effect into one the SDK does not retry. Throttling is still retried: a throttled request
+ * was refused before it ran.
+ */
+function noRetryOnceSent<Input extends object, Output extends object>(
+  operation: string,
+): FinalizeRequestMiddleware<Input, Output> {
+  return (next) => async (args) => {
+    try {
+      return await next(args);
+    } catch (error) {
+      throw mayHaveTakenEffect(error) ? new OutcomeUnknownError(operation, error) : error;
+    }
   };
 }
 
@@ -185,24 +203,29 @@ export class EcsAdapter {
 
   async registerTaskDefinition(desired: DesiredTaskDefinition): Promise<string> {
     const { content } = desired;
-    const response = await this.ecs.send(
-      new RegisterTaskDefinitionCommand({
-        ...content,
-        requiresCompatibilities: [...content.requiresCompatibilities],
-        containerDefinitions: content.containerDefinitions.map((container) => ({
-          ...container,
-          command: [...container.command],
-          environment: [...container.environment],
-          secrets: [...container.secrets],
-          logConfiguration: {
-            ...container.logConfiguration,
-            options: { ...container.logConfiguration.options },
-          },
-          healthCheck: { ...container.healthCheck, command: [...container.healthCheck.command] },
-        })),
-        tags: toEcsTags([...desired.tags, { key: ownershipTagKeys.contentHash, value: desired.contentHash }]),
-      }),
-    );
+    const command = new RegisterTaskDefinitionCommand({
+      ...content,
+      requiresCompatibilities: [...content.requiresCompatibilities],
+      containerDefinitions: content.containerDefinitions.map((container) => ({
+        ...container,
+        command: [...container.command],
+        environment: [...container.environment],
+        secrets: [...container.secrets],
+        logConfiguration: {
+          ...container.logConfiguration,
+          options: { ...container.logConfiguration.options },
+        },
+        healthCheck: { ...container.healthCheck, command: [...container.healthCheck.command] },
+      })),
+      tags: toEcsTags([...desired.tags, { key: ownershipTagKeys.contentHash, value: desired.contentHash }]),
+    });
+    // RegisterTaskDefinition has no idempotency token: an SDK retry after a lost answer registers a twin.
+    command.middlewareStack.add(noRetryOnceSent('RegisterTaskDefinition'), {
+      step: 'finalizeRequest',
+      priority: 'low',
+      name: 'noRetryOnceSent',
+    });
+    const response = await this.ecs.send(command);
     const arn = response.taskDefinition?.taskDefinitionArn;
     if (!arn) throw new AwsAdapterError('RegisterTaskDefinition returned no ARN', { code: 'EmptyResponse' });
     return arn;

@@ -106,22 +106,43 @@ function base(inputs: CommonInputs, phase: Phase, conditions: Condition[]): Pref
   };
 }
 
+/**
+ * How much of a validation report the status keeps. The status item must fit in DynamoDB's 400 KB
+ * whatever the spec held: a hostile spec can have thousands of problems, or a 60 KB field name that
+ * every path repeats, and a status write that fails leaves the pool without any report at all.
+ */
+export const maxStoredIssues = 50;
+export const maxIssueTextLength = 500;
+
+/** At most `max` characters, never splitting a surrogate pair (a lone half is not valid UTF-8). */
+function clip(text: string, max = maxIssueTextLength): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
 export function invalidStatus(inputs: InvalidInputs): PrefectWorkerPoolStatus {
   const count = inputs.issues.length;
-  const first = inputs.issues[0];
+  const stored = inputs.issues
+    .slice(0, maxStoredIssues)
+    .map((issue) => ({ path: clip(issue.path), message: clip(issue.message) }));
+  const first = stored[0];
   const summary = first ? `${first.path}: ${first.message}` : 'spec is invalid';
+  const more =
+    count > maxStoredIssues
+      ? ` (and ${count - 1} more; the first ${maxStoredIssues} are listed)`
+      : count > 1
+        ? ` (and ${count - 1} more)`
+        : '';
   const conditions = setCondition(
     inputs.previous?.conditions ?? [],
-    {
-      type: 'Valid',
-      status: 'False',
-      reason: 'SpecInvalid',
-      message: count > 1 ? `${summary} (and ${count - 1} more)` : summary,
-    },
+    { type: 'Valid', status: 'False', reason: 'SpecInvalid', message: `${summary}${more}` },
     inputs.now,
   );
   // Resources of an earlier valid spec are left running untouched: an invalid edit must not take a pool down.
-  return { ...base(inputs, 'Invalid', conditions), validationErrors: [...inputs.issues] };
+  return { ...base(inputs, 'Invalid', conditions), validationErrors: stored };
 }
 
 function rolloutFailed(service: LiveService): boolean {

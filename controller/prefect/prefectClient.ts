@@ -347,8 +347,10 @@ export class PrefectClient {
   private parseJson(method: HttpMethod, path: string, response: RawResponse): unknown {
     try {
       return JSON.parse(response.text) as unknown;
-    } catch (error) {
-      throw this.invalidResponse(method, path, response, 'not JSON', error);
+    } catch {
+      // Not kept as the cause: JSON.parse's message quotes the start of the body, unscrubbed, and a
+      // server that echoes credentials puts them there. The message below has the scrubbed excerpt.
+      throw this.invalidResponse(method, path, response, 'not JSON');
     }
   }
 

@@ -16,6 +16,8 @@ import type { ReconcileResult } from './reconcileResult.js';
 
 /** Deregistration is paced by ECS at 1 per second per account: a few per pass, the rest next time. */
 const deregistrationsPerPass = 5;
+/** Revisions whose tags one pass reads at most, so a family full of others' revisions cannot stall it. */
+const revisionChecksPerPass = 20;
 const deletionRetryMs = 15_000;
 
 /**
@@ -39,6 +41,23 @@ async function deletePrefectWorkPool(
     const reason = isPrefectApiError(error) ? error.reason : 'PrefectError';
     return { remaining: `work pool ${prefect.workPoolName} in Prefect (${reason})` };
   }
+}
+
+/**
+ * Whether anything in AWS still carries the pool's names: a pool with neither spec nor status needs
+ * the deletion path (and its lease) only then — garbage collection's orphans — and not when a stream
+ * record about an already finished deletion is delivered again.
+ */
+export async function hasPoolResources(deps: ReconcilerDependencies, name: string): Promise<boolean> {
+  const { config } = deps;
+  const names = poolResourceNames(config.instanceId, name);
+  const [services, securityGroup, taskDefinitionArns, alarms] = await Promise.all([
+    deps.ecs.describeServices([names.serviceName]),
+    deps.ec2.findSecurityGroupByName(config.vpcId, names.securityGroupName),
+    deps.ecs.listActiveTaskDefinitionArns(names.taskDefinitionFamily),
+    deps.cloudwatch.describeAlarmsByName(allAlarmNames(config.instanceId, name)),
+  ]);
+  return services.size > 0 || securityGroup !== undefined || taskDefinitionArns.length > 0 || alarms.size > 0;
 }
 
 export async function deletePool(
@@ -87,18 +106,22 @@ export async function deletePool(
         remaining.push(`security group ${securityGroup.groupId} (network interfaces still attached)`);
       }
     }
-    // The family is this controller's if its latest revision carries the instance tag.
-    const latest =
-      taskDefinitionArns.length > 0
-        ? await deps.ecs.describeLatestTaskDefinition(names.taskDefinitionFamily)
-        : undefined;
-    const familyOwned = latest !== undefined && isOwnedBy(latest.tags ?? {}, config.instanceId);
-    for (const arn of familyOwned ? taskDefinitionArns.slice(0, deregistrationsPerPass) : []) {
+    // A family name is not ownership either: someone else may have registered revisions in it. Each
+    // revision's own tags decide, newest first (the controller's are usually the newest), a few a pass.
+    let checked = 0;
+    let deregistered = 0;
+    for (const arn of [...taskDefinitionArns].reverse()) {
+      if (deregistered >= deregistrationsPerPass || checked >= revisionChecksPerPass) break;
+      checked += 1;
+      // Given an ARN, this describes that revision (undefined once it is INACTIVE).
+      const revision = await deps.ecs.describeLatestTaskDefinition(arn);
+      if (!revision || !isOwnedBy(revision.tags ?? {}, config.instanceId)) continue;
       await deps.ecs.deregisterTaskDefinition(arn);
+      deregistered += 1;
       actions.push('DeregisterTaskDefinition');
     }
-    if (familyOwned && taskDefinitionArns.length > deregistrationsPerPass) {
-      remaining.push(`${taskDefinitionArns.length - deregistrationsPerPass} task definition revisions`);
+    if (checked < taskDefinitionArns.length) {
+      remaining.push(`${taskDefinitionArns.length - checked} task definition revisions`);
     }
     const workPool = await deletePrefectWorkPool(deps, stored.status?.status.prefect);
     if (workPool.deleted) actions.push('DeleteWorkPool');

@@ -152,7 +152,14 @@ export async function runDriftPass(
       }),
     ),
   );
-  const orphans = await findOrphanPools(deps, new Set(pools.map((pool) => pool.name)), observed);
+  // Garbage collection comes after the pools: if its listing fails, the next pass looks again, and the
+  // scaling pass still runs.
+  const orphans = await findOrphanPools(deps, new Set(pools.map((pool) => pool.name)), observed).catch(
+    (error: unknown) => {
+      deps.logger.warn('garbage collection skipped: listing failed', { error });
+      return [];
+    },
+  );
   const collected: ReconcileResult[] = [];
   for (const orphan of orphans) {
     if (!deadline.hasTimeForAnother()) break;

@@ -37,7 +37,7 @@ import { allAlarmNames, desiredAlarms, planAlarms } from '../core/poolAlarms.js'
 import { randomUUID } from 'node:crypto';
 import { stableHash } from '../core/stableHash.js';
 import type { EcsJobTemplateDefaults } from '../prefect/workPoolSync.js';
-import { deletePool } from './deletePool.js';
+import { deletePool, hasPoolResources } from './deletePool.js';
 import { isPrefectSyncDue, syncPrefect, type PrefectSyncOutcome } from './syncPrefect.js';
 import type { ReconcilerDependencies } from './reconcilerDependencies.js';
 import type { ReconcileResult } from './reconcileResult.js';
@@ -159,11 +159,29 @@ async function applyDesiredState(
     const desired = desiredAlarms(pool, config, desiredSecurityGroup(pool, config).tags);
     const live = observation.alarms ?? new Map();
     const plan = planAlarms(desired, live);
+    // A matching name is not ownership: an existing alarm is changed or deleted only if it carries this
+    // instance's tag. Tags are read only for the alarms the plan touches, so a settled pool costs nothing.
+    const foreign = new Set<string>();
+    for (const name of [...plan.put.map((alarm) => alarm.alarmName), ...plan.delete]) {
+      const current = live.get(name);
+      if (!current) continue;
+      const owned =
+        current.alarmArn !== '' &&
+        isOwnedBy(await deps.cloudwatch.listTags(current.alarmArn), config.instanceId);
+      if (!owned) foreign.add(name);
+    }
+    const taken = plan.put.find((alarm) => foreign.has(alarm.alarmName));
+    if (taken) {
+      throw new PlanConflictError(
+        `alarm ${taken.alarmName} exists but is not owned by controller instance ${config.instanceId}; rename or delete it`,
+      );
+    }
+    const deletable = plan.delete.filter((name) => !foreign.has(name));
     // One at a time: PutMetricAlarm is limited to 3 calls a second per account.
     for (const alarm of plan.put) await deps.cloudwatch.putAlarm(alarm, !live.has(alarm.alarmName));
-    if (plan.delete.length > 0) await deps.cloudwatch.deleteAlarms(plan.delete);
+    if (deletable.length > 0) await deps.cloudwatch.deleteAlarms(deletable);
     if (plan.put.length > 0) outcome.actions.push(`PutMetricAlarm(${plan.put.length})`);
-    if (plan.delete.length > 0) outcome.actions.push(`DeleteAlarms(${plan.delete.length})`);
+    if (deletable.length > 0) outcome.actions.push(`DeleteAlarms(${deletable.length})`);
     return desired.map((alarm) => alarm.alarmName);
   };
 
@@ -323,6 +341,11 @@ async function reconcileOnce(
 ): Promise<ReconcileResult> {
   const stored = prefetched?.stored ?? (await deps.table.readPool(name));
   if (!stored.spec) {
+    // A finished deletion run again (a stream record delivered twice) takes no lease: no write at all.
+    if (!stored.status && !(await hasPoolResources(deps, name))) {
+      const durationMs = deps.clock.now().getTime() - startedAt;
+      return { pool: name, outcome: 'done', actions: [], driftCorrections: 0, durationMs };
+    }
     const deleted = await withLease(deps, name, async () =>
       deletePool(deps, await deps.table.readPool(name), startedAt),
     );
@@ -363,15 +386,20 @@ async function reconcileRead(
 
   const previous = stored.status?.status;
   const specHash = specHashOf(stored.spec);
+  // Read before validation, so from a spec that may be anything: metadata may be null, a list, a
+  // string; the generation may be 1e125, which no status write could store exactly (or at all).
+  const metadata = stored.spec.metadata;
   const generation =
-    typeof stored.spec.metadata === 'object'
-      ? (stored.spec.metadata as { generation?: unknown }).generation
+    typeof metadata === 'object' && metadata !== null
+      ? (metadata as { generation?: unknown }).generation
       : undefined;
   const common = {
     ...(previous ? { previous } : {}),
     now,
     specHash,
-    ...(typeof generation === 'number' && Number.isInteger(generation) ? { generation } : {}),
+    ...(typeof generation === 'number' && Number.isSafeInteger(generation) && generation >= 1
+      ? { generation }
+      : {}),
   };
   const durationMs = () => deps.clock.now().getTime() - startedAt;
 

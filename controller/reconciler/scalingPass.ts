@@ -92,8 +92,11 @@ async function recordBacklog(
   try {
     await deps.table.writeStatus(auto.stored.name, { ...stored.status, backlog }, stored.revision);
   } catch (error) {
-    // A newer status won the race; the next tick records the backlog.
-    if (!(error instanceof StatusConflictError)) throw error;
+    // A newer status won the race, or the write failed (throttled, a 5xx): the next tick records the
+    // backlog. Either way the scaling pass goes on for every other pool.
+    if (!(error instanceof StatusConflictError)) {
+      deps.logger.warn('backlog not recorded', { pool: auto.stored.name, error });
+    }
   }
 }
 

@@ -243,6 +243,9 @@ export async function startPrefectStub(): Promise<PrefectStub> {
       auth = value;
     },
     reset() {
+      // A delayed answer still pending from the last test would otherwise land in this one's requests.
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
       requests.length = 0;
       stub.workPools.clear();
       flowRunCounts.clear();

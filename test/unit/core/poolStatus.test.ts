@@ -10,6 +10,8 @@ import {
   deletingStatus,
   findCondition,
   invalidStatus,
+  maxIssueTextLength,
+  maxStoredIssues,
   observedGeneration,
   reconciledStatus,
   setCondition,
@@ -148,6 +150,28 @@ describe('invalidStatus', () => {
     expect(findCondition(status, 'Valid')?.message).toBe(
       'spec.worker.memory: 3000 MiB is not a valid Fargate size for cpu 512',
     );
+  });
+
+  it('keeps a report of thousands of problems, or of huge field names, small enough to store', () => {
+    // prepare: a hostile spec's report (a 60 KB field name repeated, emoji at the cut)
+    const huge = `spec.tags["${'😀'.repeat(30_000)}"]`;
+    const many = Array.from({ length: 3_000 }, (_, i) => ({
+      path: `${huge}[${i}]`,
+      message: 'x'.repeat(2_000),
+    }));
+    // act
+    const status = invalidStatus({ now: t0, specHash, issues: many });
+    // assess
+    expect(status.validationErrors).toHaveLength(maxStoredIssues);
+    for (const issue of status.validationErrors ?? []) {
+      expect(issue.path.length).toBeLessThanOrEqual(maxIssueTextLength);
+      expect(issue.path.startsWith('spec.tags["😀')).toBe(true);
+      expect(issue.path.endsWith('…')).toBe(true);
+      // No half of a surrogate pair is left at the cut.
+      expect(issue.path).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+    }
+    expect(findCondition(status, 'Valid')?.message).toMatch(/\(and 2999 more; the first 50 are listed\)$/);
+    expect(JSON.stringify(status).length).toBeLessThan(100_000);
   });
 
   it('keeps the workers and resources of the earlier valid spec, which keep running', () => {
