@@ -31,8 +31,13 @@ export async function buildHandlers(outdir = `${root}dist`): Promise<BundleRepor
       platform: 'node',
       target: 'node20',
       format: 'esm',
+      // As the CDK stack bundles (infra/constructs/controllerFunction.ts): the packages' ES modules, which
+      // esbuild can tree-shake (platform node would otherwise take their CommonJS `main`), and source maps
+      // with mappings only.
+      mainFields: ['module', 'main'],
       minify: true,
       sourcemap: true,
+      sourcesContent: false,
       metafile: true,
       legalComments: 'none',
       // Some dependencies still call require(); give the ESM bundle one.

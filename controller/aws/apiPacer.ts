@@ -71,6 +71,8 @@ export class ApiPacer {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private maxWaitMs: number;
+  /** What the current invocation has left before its safety margin; waits never outlast it. */
+  private budgetMs: () => number = () => Number.POSITIVE_INFINITY;
   /** How long callers have queued for tokens in total, for metrics and the benchmark. */
   waitedMs = 0;
 
@@ -89,6 +91,11 @@ export class ApiPacer {
     this.maxWaitMs = Math.max(0, ms);
   }
 
+  /** Bounds every wait by the time the invocation has left at that moment, not only at its start. */
+  setBudget(budgetMs: () => number): void {
+    this.budgetMs = budgetMs;
+  }
+
   /**
    * Takes a token for the operation, waiting for one if needed. Tokens are reserved at once (the bucket
    * may go negative), so concurrent callers queue in order instead of racing for the same refill.
@@ -101,7 +108,8 @@ export class ApiPacer {
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * rate);
     bucket.updatedAt = now;
     const waitMs = bucket.tokens >= 1 ? 0 : ((1 - bucket.tokens) / rate) * 1000;
-    if (waitMs > this.maxWaitMs) throw new ApiCapacityError(bucket.category.name, waitMs);
+    if (waitMs > Math.min(this.maxWaitMs, this.budgetMs()))
+      throw new ApiCapacityError(bucket.category.name, waitMs);
     bucket.tokens -= 1;
     if (waitMs > 0) {
       this.waitedMs += waitMs;

@@ -299,7 +299,7 @@ export function deletingStatus(inputs: DeletingInputs): PrefectWorkerPoolStatus 
 }
 
 /** How often an unchanged status is rewritten anyway, so lastReconcileTime stays a useful liveness signal. */
-export const statusHeartbeatMs = 10 * 60_000;
+export const statusHeartbeatMs = 60 * 60_000;
 
 /**
  * Whether a new status should be written: when it says anything the stored one does not, or when the

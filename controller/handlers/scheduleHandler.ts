@@ -24,7 +24,7 @@ export function createScheduleHandler(getDeps: () => ReconcilerDependencies) {
   return async (_event: unknown, context?: Context): Promise<ScheduleSummary> => {
     const deps = getDeps();
     const deadline = Deadline.fromLambdaContext(context, deps.config.deadlineSafetyMs);
-    deps.pacer?.setMaxWait(Math.min(20_000, deadline.budgetMs()));
+    deps.pacer?.setBudget(() => deadline.budgetMs());
     const drift = await runDriftPass(deps, deadline);
     const scaling = await runScalingPass(deps, drift.after, deadline);
     const summary: ScheduleSummary = {

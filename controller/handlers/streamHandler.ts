@@ -48,7 +48,7 @@ export function createStreamHandler(getDeps: () => ReconcilerDependencies) {
   return async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
     const deps = getDeps();
     const deadline = Deadline.fromLambdaContext(context, deps.config.deadlineSafetyMs);
-    deps.pacer?.setMaxWait(Math.min(20_000, deadline.budgetMs()));
+    deps.pacer?.setBudget(() => deadline.budgetMs());
     const reconciles = new Map<string, Promise<ReconcileResult>>();
 
     const handleRecord = async (record: DynamoDBRecord): Promise<void> => {

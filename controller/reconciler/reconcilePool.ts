@@ -256,6 +256,19 @@ function ecsJobDefaults(
 export const leaseTtlMs = 90_000;
 
 /**
+ * Whether the task definition must be looked up or registered: when status records none for this spec
+ * (a new pool, a changed spec), whatever the live state is.
+ */
+function taskDefinitionChanges(
+  deps: ReconcilerDependencies,
+  pool: ResolvedPool,
+  previous: PrefectWorkerPoolStatus | undefined,
+): boolean {
+  const desired = desiredTaskDefinition(pool, deps.config);
+  return planTaskDefinition(desired, previous?.resources ?? {}).action !== 'reuse';
+}
+
+/**
  * Whether applying would make any mutating call, judged from the plans alone. Unchanged pools need no
  * lease, so the drift pass over them costs no extra write.
  */
@@ -333,12 +346,28 @@ function leaseHeld(
   };
 }
 
+/** Reads the pool and its live state afresh and reconciles from them: the part done under the lease. */
+async function reconcileFresh(
+  deps: ReconcilerDependencies,
+  name: string,
+  startedAt: number,
+): Promise<ReconcileResult> {
+  const fresh = await deps.table.readPool(name);
+  return reconcileRead(deps, name, fresh, fresh.spec ? await observePool(deps, name) : undefined, startedAt);
+}
+
 async function reconcileOnce(
   deps: ReconcilerDependencies,
   name: string,
   prefetched: PrefetchedPool | undefined,
   startedAt: number,
+  options: ReconcileOptions,
 ): Promise<ReconcileResult> {
+  if (options.changeExpected && !prefetched) {
+    // Reading first would only tell what the caller already knows: take the lease and read once, under it.
+    const changed = await withLease(deps, name, () => reconcileFresh(deps, name, startedAt));
+    return changed ?? leaseHeld(name, undefined, startedAt, deps);
+  }
   const stored = prefetched?.stored ?? (await deps.table.readPool(name));
   if (!stored.spec) {
     // A finished deletion run again (a stream record delivered twice) takes no lease: no write at all.
@@ -353,20 +382,15 @@ async function reconcileOnce(
   }
   const validation = validatePool(stored.spec, { ...deps.config, expectedName: name });
   if (validation.valid) {
-    const observation = prefetched?.observation ?? (await observePool(deps, name));
-    if (wouldChange(deps, validation.pool, observation, stored.status?.status)) {
+    const previous = stored.status?.status;
+    // A task definition to look up or register is a change whatever the live state (a new pool, a changed
+    // spec): observing before the lease would be thrown away, so it is observed under the lease only.
+    const certain = !prefetched && taskDefinitionChanges(deps, validation.pool, previous);
+    const observation = certain ? undefined : (prefetched?.observation ?? (await observePool(deps, name)));
+    if (!observation || wouldChange(deps, validation.pool, observation, previous)) {
       // What was read before the lease may already be out of date: read again under it.
-      const changed = await withLease(deps, name, async () => {
-        const fresh = await deps.table.readPool(name);
-        return reconcileRead(
-          deps,
-          name,
-          fresh,
-          fresh.spec ? await observePool(deps, name) : undefined,
-          startedAt,
-        );
-      });
-      return changed ?? leaseHeld(name, stored.status?.status, startedAt, deps);
+      const changed = await withLease(deps, name, () => reconcileFresh(deps, name, startedAt));
+      return changed ?? leaseHeld(name, previous, startedAt, deps);
     }
     return reconcileRead(deps, name, stored, observation, startedAt);
   }
@@ -515,6 +539,15 @@ async function writeIfChanged(
   return { revision, status };
 }
 
+export interface ReconcileOptions {
+  /**
+   * The caller knows the pool is about to change (the scaler has just recorded a new worker count): the
+   * lease is taken at once and the pool read under it, without a first read to find out whether a lease
+   * is needed.
+   */
+  readonly changeExpected?: boolean;
+}
+
 /**
  * Reconciles one pool by name. A lost status race (someone wrote a newer status meanwhile) is answered
  * by reconciling again from fresh reads, once; after that the caller requeues.
@@ -523,16 +556,17 @@ export async function reconcilePool(
   deps: ReconcilerDependencies,
   name: string,
   prefetched?: PrefetchedPool,
+  options: ReconcileOptions = {},
 ): Promise<ReconcileResult> {
   const startedAt = deps.clock.now().getTime();
   const logger = deps.logger.createChild({ persistentKeys: { pool: name } });
   let result: ReconcileResult;
   try {
-    result = await reconcileOnce({ ...deps, logger }, name, prefetched, startedAt);
+    result = await reconcileOnce({ ...deps, logger }, name, prefetched, startedAt, options);
   } catch (error) {
     if (!(error instanceof StatusConflictError)) throw error;
     try {
-      result = await reconcileOnce({ ...deps, logger }, name, undefined, startedAt);
+      result = await reconcileOnce({ ...deps, logger }, name, undefined, startedAt, options);
     } catch (again) {
       if (!(again instanceof StatusConflictError)) throw again;
       result = {

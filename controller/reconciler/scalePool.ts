@@ -69,10 +69,12 @@ const leaseRetryDelayMs = 250;
  * that may have read the old count), wait briefly and try again rather than leave it to the next tick.
  */
 async function applyScaledCount(deps: ReconcilerDependencies, name: string): Promise<ReconcileResult> {
-  let result = await reconcilePool(deps, name);
+  // The new count is in status already: the service will change, so reconcile under the lease at once.
+  const reconcile = () => reconcilePool(deps, name, undefined, { changeExpected: true });
+  let result = await reconcile();
   for (let attempt = 1; attempt <= leaseRetries && result.leaseHeld; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, leaseRetryDelayMs * attempt));
-    result = await reconcilePool(deps, name);
+    result = await reconcile();
   }
   return result;
 }

@@ -202,8 +202,9 @@ describe('scaling', () => {
           { Name: 'ControllerInstance', Value: 'test' },
           { Name: 'Pool', Value: name },
         ],
-        StartTime: new Date(Date.now() - 3_600_000),
-        EndTime: new Date(Date.now() + 3_600_000),
+        // Around the harness clock: the metric is stamped with the controller's time, not the machine's.
+        StartTime: new Date(harness.clock.now().getTime() - 3_600_000),
+        EndTime: new Date(harness.clock.now().getTime() + 3_600_000),
         Period: 60,
         Statistics: ['Maximum'],
       }),

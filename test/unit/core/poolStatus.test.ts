@@ -526,7 +526,7 @@ describe('shouldWriteStatus', () => {
     const now = new Date(t0.getTime() + statusHeartbeatMs);
     const next = reconciled({ previous, now });
     // act / assess
-    expect(statusHeartbeatMs).toBe(10 * 60_000);
+    expect(statusHeartbeatMs).toBe(60 * 60_000);
     expect(shouldWriteStatus(previous, next, now)).toBe(true);
   });
 
