@@ -4,12 +4,12 @@
  * calls, the wall time, the time with an AWS call in flight, and the controller's own time (the rest), on
  * several pools; the first invocation in the process is reported apart (a cold container's).
  */
-import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { alarmName } from '../../controller/core/poolAlarms.js';
-import { createAlarmHandler, type AlarmStateChangeEvent } from '../../controller/handlers/alarmHandler.js';
+import { createAlarmHandler } from '../../controller/handlers/alarmHandler.js';
 import { createLocalLambdaContext } from '../../controller/local/localLambdaContext.js';
 import { poolResourceNames } from '../../controller/api/resourceNames.js';
+import { setAlarmStateAndEvent } from '../../test/support/alarmEvents.js';
 import { busyMilliseconds, longestSequentialChain, median } from '../analysis/callTimeline.js';
 import type { BenchAws } from '../support/benchAws.js';
 import { createBenchRuntime } from '../support/benchRuntime.js';
@@ -47,24 +47,6 @@ export interface AlarmScenarioResult {
   };
 }
 
-function alarmEvent(name: string, reasonData: string): AlarmStateChangeEvent {
-  return {
-    version: '0',
-    id: `bench-${name}`,
-    'detail-type': 'CloudWatch Alarm State Change',
-    source: 'aws.cloudwatch',
-    account: '123456789012',
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    resources: [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`],
-    detail: {
-      alarmName: name,
-      state: { value: 'ALARM', reason: 'Threshold Crossed', reasonData, timestamp: new Date().toISOString() },
-      previousState: { value: 'OK' },
-    },
-  };
-}
-
 export async function runAlarmScenario(aws: BenchAws, samples: number): Promise<AlarmScenarioResult> {
   const setup = createBenchRuntime({ config: aws.config, endpoints: aws.endpoints, pacer: null });
   const runtime = createBenchRuntime({ config: aws.config, endpoints: aws.endpoints });
@@ -83,22 +65,17 @@ export async function runAlarmScenario(aws: BenchAws, samples: number): Promise<
     const measured: AlarmSample[] = [];
     for (const pool of pools) {
       const name = alarmName(aws.config.instanceId, pool, 'backlog-scale-out');
-      const reasonData = JSON.stringify({ version: '1.0', recentDatapoints: [datapoint], threshold: 5 });
-      await setup.clients.cloudwatch.send(
-        new SetAlarmStateCommand({
-          AlarmName: name,
-          StateValue: 'ALARM',
-          StateReason: 'bench',
-          StateReasonData: reasonData,
-        }),
-      );
+      const event = await setAlarmStateAndEvent(setup.clients.cloudwatch, {
+        alarmName: name,
+        datapoint,
+        time: new Date(),
+        reason: 'bench',
+        id: `bench-${name}`,
+      });
       runtime.recorder.clear();
       const cpuBefore = process.cpuUsage();
       const startedAt = performance.now();
-      const outcome = await handle(
-        alarmEvent(name, reasonData),
-        createLocalLambdaContext('alarm', alarmTimeoutMs),
-      );
+      const outcome = await handle(event, createLocalLambdaContext('alarm', alarmTimeoutMs));
       const wallMs = performance.now() - startedAt;
       const cpu = process.cpuUsage(cpuBefore);
       const calls = runtime.recorder.take();

@@ -4,8 +4,13 @@
  * (awsCallsFor: moto answers some paged operations in one page). One entry per `send`: SDK retries of one
  * call do not add entries, as in test/support/awsCallRecorder.ts, whose notion of "mutating" it shares.
  */
-import type { InitializeMiddleware, MiddlewareStack } from '@smithy/types';
 import { isMutatingOperation } from '../../test/support/awsCallRecorder.js';
+import {
+  sdkCallName,
+  SdkMiddleware,
+  type AnyInitializeMiddleware,
+  type SdkClient,
+} from '../../test/support/sdkMiddleware.js';
 import { awsCallsFor } from '../analysis/awsPaging.js';
 
 export interface TimedCall {
@@ -26,32 +31,16 @@ export interface TimedCall {
 /** Sees each successful call's input and output, e.g. to follow the status items being written. */
 export type CallObserver = (call: TimedCall, input: unknown, output: unknown) => void;
 
-export interface RecordableClient {
-  // Each client's stack is typed with its own service's shapes; the recorder reads only the context.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly middlewareStack: Pick<MiddlewareStack<any, any>, 'add' | 'remove'>;
-}
-
 let recorders = 0;
 
 export class TimedCallRecorder {
   readonly calls: TimedCall[] = [];
   private readonly observers: CallObserver[] = [];
-  private readonly name = `benchCallRecorder-${++recorders}`;
-  private readonly stacks = new Set<RecordableClient['middlewareStack']>();
+  // Before the document client's marshalling: inputs and outputs are plain objects there.
+  private readonly middleware = new SdkMiddleware(`benchCallRecorder-${++recorders}`, this.time());
 
-  attach(...clients: RecordableClient[]): void {
-    for (const client of clients) {
-      // A DynamoDBDocumentClient shares its stack with the client it wraps.
-      if (this.stacks.has(client.middlewareStack)) continue;
-      this.stacks.add(client.middlewareStack);
-      client.middlewareStack.add(this.middleware(), {
-        step: 'initialize',
-        // Before the document client's marshalling: inputs and outputs are plain objects here.
-        priority: 'high',
-        name: this.name,
-      });
-    }
+  attach(...clients: SdkClient[]): void {
+    this.middleware.attach(...clients);
   }
 
   observe(observer: CallObserver): void {
@@ -67,11 +56,9 @@ export class TimedCallRecorder {
     return this.calls.splice(0, this.calls.length);
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private middleware(): InitializeMiddleware<any, any> {
+  private time(): AnyInitializeMiddleware {
     return (next, context) => async (args) => {
-      const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-      const service = (context.clientName ?? 'Unknown').replace(/Client$/, '');
+      const { service, operation } = sdkCallName(context);
       const call: TimedCall = {
         service,
         operation,

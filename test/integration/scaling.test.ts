@@ -3,17 +3,14 @@
  * CloudWatch, alarm events to UpdateService, cooldowns and stabilization on a clock the test moves,
  * scale from zero and to zero, no scale-in under running flow runs, and Prefect outages.
  */
-import {
-  GetMetricStatisticsCommand,
-  SetAlarmStateCommand,
-  DescribeAlarmsCommand,
-} from '@aws-sdk/client-cloudwatch';
+import { GetMetricStatisticsCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAlarmHandler, type AlarmStateChangeEvent } from '../../controller/handlers/alarmHandler.js';
 import { createScheduleHandler } from '../../controller/handlers/scheduleHandler.js';
 import { reconcilePool } from '../../controller/reconciler/reconcilePool.js';
+import { setAlarmStateAndEvent } from '../support/alarmEvents.js';
 import { autoPoolManifest } from '../support/poolManifests.js';
 import { startPrefectStub, type PrefectStub } from '../support/prefectStub.js';
 import { createReconcilerHarness, type ReconcilerHarness } from '../support/reconcilerHarness.js';
@@ -54,33 +51,18 @@ async function desiredCount(name: string): Promise<number | undefined> {
 }
 
 /** Sets the alarm in moto (as CloudWatch would) and returns the EventBridge event AWS would send. */
-async function fireAlarm(
+function fireAlarm(
   name: string,
   role: string,
   datapoint: number,
   value: 'ALARM' | 'OK' = 'ALARM',
 ): Promise<AlarmStateChangeEvent> {
-  const alarmName = `test-${name}-${role}`;
-  const reasonData = JSON.stringify({ version: '1.0', recentDatapoints: [datapoint], threshold: 5 });
-  await harness.clients.cloudwatch.send(
-    new SetAlarmStateCommand({
-      AlarmName: alarmName,
-      StateValue: value,
-      StateReason: 'test',
-      StateReasonData: reasonData,
-    }),
-  );
-  return {
-    version: '0',
-    id: `event-${alarmName}`,
-    'detail-type': 'CloudWatch Alarm State Change',
-    source: 'aws.cloudwatch',
-    account: '123456789012',
-    time: harness.clock.now().toISOString(),
-    region: 'us-east-1',
-    resources: [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`],
-    detail: { alarmName, state: { value, reason: 'test', reasonData }, previousState: { value: 'OK' } },
-  };
+  return setAlarmStateAndEvent(harness.clients.cloudwatch, {
+    alarmName: `test-${name}-${role}`,
+    value,
+    datapoint,
+    time: harness.clock.now(),
+  });
 }
 
 async function createPool(name: string, options: Parameters<typeof autoPoolManifest>[1] = {}) {

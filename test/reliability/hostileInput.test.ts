@@ -61,11 +61,7 @@ let hostile: HostileItem[] = [];
 beforeAll(async () => {
   aws = await startTestAws();
   harness = createReconcilerHarness(aws);
-  user = createUserTable({
-    endpoint: aws.endpoint,
-    region: aws.config.region,
-    tableName: aws.config.tableName,
-  });
+  user = createUserTable(aws);
   guard = attachSpecWriteGuard(harness.clients.dynamodb);
   inputs = new AwsInputLog().attach(
     harness.clients.ecs,

@@ -6,7 +6,6 @@
  * still exactly what its user wrote.
  */
 import { DynamoDBClient, PutItemCommand, ExecuteStatementCommand } from '@aws-sdk/client-dynamodb';
-import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import {
   BatchWriteCommand,
@@ -20,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlarmHandler } from '../../controller/handlers/alarmHandler.js';
 import { createScheduleHandler } from '../../controller/handlers/scheduleHandler.js';
 import { createStreamHandler } from '../../controller/handlers/streamHandler.js';
+import { setAlarmStateAndEvent } from '../support/alarmEvents.js';
 import { autoPoolManifest, processPoolManifest } from '../support/poolManifests.js';
 import { createReconcilerHarness, type ReconcilerHarness } from '../support/reconcilerHarness.js';
 import {
@@ -159,11 +159,7 @@ describe('a pool’s whole life through the handlers', () => {
 
   beforeAll(() => {
     harness = createReconcilerHarness(aws);
-    user = createUserTable({
-      endpoint: aws.endpoint,
-      region: aws.config.region,
-      tableName: aws.config.tableName,
-    });
+    user = createUserTable(aws);
     guard = attachSpecWriteGuard(harness.clients.dynamodb);
   });
   afterAll(() => {
@@ -196,27 +192,15 @@ describe('a pool’s whole life through the handlers', () => {
     await put(processPoolManifest('life-fixed', { workers: 2 }));
     await stream({ Records: [specRecord(fixed, 'MODIFY')] });
     // Scaled by an alarm and by a manual request; drifted by hand; ticked over.
-    const alarmName = `${testInstanceId}-${auto}-backlog-scale-out`;
-    const reasonData = JSON.stringify({ version: '1.0', recentDatapoints: [30], threshold: 5 });
-    await harness.clients.cloudwatch.send(
-      new SetAlarmStateCommand({
-        AlarmName: alarmName,
-        StateValue: 'ALARM',
-        StateReason: 'test',
-        StateReasonData: reasonData,
+    await alarm(
+      await setAlarmStateAndEvent(harness.clients.cloudwatch, {
+        alarmName: `${testInstanceId}-${auto}-backlog-scale-out`,
+        datapoint: 30,
+        time: harness.clock.now(),
+        id: 'e1',
+        region: aws.config.region,
       }),
     );
-    await alarm({
-      version: '0',
-      id: 'e1',
-      'detail-type': 'CloudWatch Alarm State Change',
-      source: 'aws.cloudwatch',
-      account: '123456789012',
-      time: harness.clock.now().toISOString(),
-      region: aws.config.region,
-      resources: [],
-      detail: { alarmName, state: { value: 'ALARM', reasonData }, previousState: { value: 'OK' } },
-    });
     await user.client.send(
       new PutCommand({
         TableName: aws.config.tableName,

@@ -27,6 +27,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownershipTagKeys, managedByTagValue } from '../../controller/api/resourceNames.js';
 import { createAlarmHandler } from '../../controller/handlers/alarmHandler.js';
 import { createScheduleHandler } from '../../controller/handlers/scheduleHandler.js';
+import { alarmStateChangeEvent } from '../support/alarmEvents.js';
 import { AwsInputLog, inputText } from '../support/awsInputLog.js';
 import { autoPoolManifest, processPoolManifest } from '../support/poolManifests.js';
 import { createReconcilerHarness, type ReconcilerHarness } from '../support/reconcilerHarness.js';
@@ -55,11 +56,7 @@ const orphanTaskDefinitionArns: string[] = [];
 beforeAll(async () => {
   aws = await startTestAws();
   harness = createReconcilerHarness(aws);
-  user = createUserTable({
-    endpoint: aws.endpoint,
-    region: aws.config.region,
-    tableName: aws.config.tableName,
-  });
+  user = createUserTable(aws);
   guard = attachSpecWriteGuard(harness.clients.dynamodb);
   inputs = new AwsInputLog().attach(harness.clients.ecs, harness.clients.ec2, harness.clients.cloudwatch);
 });
@@ -331,22 +328,15 @@ describe('garbage collection and ownership', () => {
       await schedule({});
       // Alarm events for look-alikes arrive too (their names parse as this instance's pools).
       for (const name of ['ghost', 'spoof', 'keeper', 'squatted']) {
-        const alarmName = `${testInstanceId}-${name}-backlog-scale-out`;
-        await handleAlarm({
-          version: '0',
-          id: `event-${pass}-${name}`,
-          'detail-type': 'CloudWatch Alarm State Change',
-          source: 'aws.cloudwatch',
-          account: '123456789012',
-          time: harness.clock.now().toISOString(),
-          region: aws.config.region,
-          resources: [],
-          detail: {
-            alarmName,
-            state: { value: 'ALARM', reasonData: JSON.stringify({ recentDatapoints: [40] }) },
-            previousState: { value: 'OK' },
-          },
-        });
+        await handleAlarm(
+          alarmStateChangeEvent({
+            alarmName: `${testInstanceId}-${name}-backlog-scale-out`,
+            datapoint: 40,
+            time: harness.clock.now(),
+            id: `event-${pass}-${name}`,
+            region: aws.config.region,
+          }),
+        );
       }
       harness.clock.advance(120_000);
     }

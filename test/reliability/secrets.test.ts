@@ -9,7 +9,7 @@
  */
 import { inspect } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeServicesCommand,
@@ -24,6 +24,7 @@ import { createScheduleHandler } from '../../controller/handlers/scheduleHandler
 import { createStreamHandler } from '../../controller/handlers/streamHandler.js';
 import { PrefectClient, type PrefectAuth } from '../../controller/prefect/prefectClient.js';
 import type { ReconcilerDependencies } from '../../controller/reconciler/reconcilerDependencies.js';
+import { setAlarmStateAndEvent } from '../support/alarmEvents.js';
 import { captureLogs, type LogCapture } from '../support/logCapture.js';
 import { autoPoolManifest } from '../support/poolManifests.js';
 import { startPrefectStub, type PrefectStub } from '../support/prefectStub.js';
@@ -138,11 +139,7 @@ describe.each(variants)('the Prefect credential, as $name', (variant) => {
       logger: new Logger({ serviceName: 'prefect-ecs-operator', logLevel: 'DEBUG' }),
     };
     guards.push(attachSpecWriteGuard(harness.clients.dynamodb));
-    user = createUserTable({
-      endpoint: aws.endpoint,
-      region: aws.config.region,
-      tableName: aws.config.tableName,
-    });
+    user = createUserTable(aws);
     users.push(user);
   });
 
@@ -164,32 +161,13 @@ describe.each(variants)('the Prefect credential, as $name', (variant) => {
     expect(response.batchItemFailures).toEqual([]);
   }
 
-  async function fireAlarm(pool: string, datapoint: number): Promise<AlarmStateChangeEvent> {
-    const alarmName = `${testInstanceId}-${pool}-backlog-scale-out`;
-    const reasonData = JSON.stringify({ version: '1.0', recentDatapoints: [datapoint], threshold: 5 });
-    await harness.clients.cloudwatch.send(
-      new SetAlarmStateCommand({
-        AlarmName: alarmName,
-        StateValue: 'ALARM',
-        StateReason: 'test',
-        StateReasonData: reasonData,
-      }),
-    );
-    return {
-      version: '0',
-      id: `event-${alarmName}`,
-      'detail-type': 'CloudWatch Alarm State Change',
-      source: 'aws.cloudwatch',
-      account: '123456789012',
-      time: harness.clock.now().toISOString(),
+  function fireAlarm(pool: string, datapoint: number): Promise<AlarmStateChangeEvent> {
+    return setAlarmStateAndEvent(harness.clients.cloudwatch, {
+      alarmName: `${testInstanceId}-${pool}-backlog-scale-out`,
+      datapoint,
+      time: harness.clock.now(),
       region: aws.config.region,
-      resources: [],
-      detail: {
-        alarmName,
-        state: { value: 'ALARM', reason: 'test', reasonData },
-        previousState: { value: 'OK' },
-      },
-    };
+    });
   }
 
   it('goes through a whole scenario of successes and failures', async () => {

@@ -4,7 +4,7 @@
  * It records one entry per `send`, before the request goes out, so failed calls and calls answered by
  * an error count too; SDK retries of one `send` do not add entries.
  */
-import type { InitializeMiddleware, MiddlewareStack } from '@smithy/types';
+import { sdkCallName, SdkMiddleware, type AnyInitializeMiddleware, type SdkClient } from './sdkMiddleware.js';
 
 export interface RecordedCall {
   /** The client's service, e.g. `ECS`, `EC2`, `DynamoDB` (also for the DynamoDBDocumentClient). */
@@ -12,14 +12,6 @@ export interface RecordedCall {
   /** The API operation, e.g. `DescribeServices`, `PutItem`. */
   readonly operation: string;
   readonly mutating: boolean;
-}
-
-/** Anything with an SDK v3 middleware stack: service clients and the DynamoDBDocumentClient. */
-export interface RecordableClient {
-  // Each client's stack is typed with its own service's inputs and outputs; the recorder reads only
-  // the context, so it accepts any of them.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly middlewareStack: Pick<MiddlewareStack<any, any>, 'add' | 'remove'>;
 }
 
 export type RecordedCallFilter = Partial<RecordedCall> | ((call: RecordedCall) => boolean);
@@ -50,30 +42,16 @@ let recorders = 0;
  */
 export class AwsCallRecorder {
   readonly calls: RecordedCall[] = [];
-  private readonly middlewareName = `awsCallRecorder-${++recorders}`;
-  // A DynamoDBDocumentClient shares its stack with the client it wraps: attaching both must not
-  // record each call twice (nor add the middleware twice, which the stack rejects).
-  private readonly attachedStacks = new Set<RecordableClient['middlewareStack']>();
+  // First in the stack, so a call is recorded even when a later middleware rejects it.
+  private readonly middleware = new SdkMiddleware(`awsCallRecorder-${++recorders}`, this.record());
 
-  attach(...clients: RecordableClient[]): void {
-    for (const client of clients) {
-      const stack = client.middlewareStack;
-      if (this.attachedStacks.has(stack)) continue;
-      this.attachedStacks.add(stack);
-      stack.add(this.middleware(), {
-        step: 'initialize',
-        // First in the stack, so a call is recorded even when a later middleware rejects it.
-        priority: 'high',
-        name: this.middlewareName,
-        tags: ['TEST'],
-      });
-    }
+  attach(...clients: SdkClient[]): void {
+    this.middleware.attach(...clients);
   }
 
   /** Stops recording; clients shared between tests then carry no middleware of finished tests. */
   detach(): void {
-    for (const stack of this.attachedStacks) stack.remove(this.middlewareName);
-    this.attachedStacks.clear();
+    this.middleware.detach();
   }
 
   clear(): void {
@@ -94,15 +72,10 @@ export class AwsCallRecorder {
     return this.calls.filter(matches).length;
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private middleware(): InitializeMiddleware<any, any> {
+  private record(): AnyInitializeMiddleware {
     return (next, context) => async (args) => {
-      const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-      this.calls.push({
-        service: (context.clientName ?? 'Unknown').replace(/Client$/, ''),
-        operation,
-        mutating: isMutatingOperation(operation),
-      });
+      const { service, operation } = sdkCallName(context);
+      this.calls.push({ service, operation, mutating: isMutatingOperation(operation) });
       return next(args);
     };
   }

@@ -3,8 +3,8 @@
  * point: a hostile spec must cause no mutating call, garbage collection must not touch a look-alike. The
  * input is copied when the call is made (before the SDK marshals or retries it).
  */
-import type { InitializeMiddleware, MiddlewareStack } from '@smithy/types';
 import { isMutatingOperation } from './awsCallRecorder.js';
+import { sdkCallName, SdkMiddleware, type AnyInitializeMiddleware, type SdkClient } from './sdkMiddleware.js';
 
 export interface LoggedCall {
   /** `ECS`, `EC2`, `CloudWatch`, `DynamoDB`, `SecretsManager`. */
@@ -14,35 +14,19 @@ export interface LoggedCall {
   readonly input: Record<string, unknown>;
 }
 
-export interface InputLoggableClient {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly middlewareStack: Pick<MiddlewareStack<any, any>, 'add' | 'remove'>;
-}
-
 let logs = 0;
 
 export class AwsInputLog {
   readonly calls: LoggedCall[] = [];
-  private readonly name = `awsInputLog-${++logs}`;
-  private readonly stacks = new Set<InputLoggableClient['middlewareStack']>();
+  private readonly middleware = new SdkMiddleware(`awsInputLog-${++logs}`, this.log());
 
-  attach(...clients: InputLoggableClient[]): this {
-    for (const client of clients) {
-      if (this.stacks.has(client.middlewareStack)) continue;
-      this.stacks.add(client.middlewareStack);
-      client.middlewareStack.add(this.middleware(), {
-        step: 'initialize',
-        priority: 'high',
-        name: this.name,
-        tags: ['TEST'],
-      });
-    }
+  attach(...clients: SdkClient[]): this {
+    this.middleware.attach(...clients);
     return this;
   }
 
   detach(): void {
-    for (const stack of this.stacks) stack.remove(this.name);
-    this.stacks.clear();
+    this.middleware.detach();
   }
 
   clear(): void {
@@ -54,22 +38,16 @@ export class AwsInputLog {
     return this.calls.filter((call) => call.mutating && ['ECS', 'EC2', 'CloudWatch'].includes(call.service));
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private middleware(): InitializeMiddleware<any, any> {
+  private log(): AnyInitializeMiddleware {
     return (next, context) => async (args) => {
-      const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      const { service, operation } = sdkCallName(context);
       let input: Record<string, unknown>;
       try {
         input = structuredClone(args.input as Record<string, unknown>);
       } catch {
         input = { ...(args.input as Record<string, unknown>) };
       }
-      this.calls.push({
-        service: (context.clientName ?? 'Unknown').replace(/Client$/, ''),
-        operation,
-        mutating: isMutatingOperation(operation),
-        input,
-      });
+      this.calls.push({ service, operation, mutating: isMutatingOperation(operation), input });
       return next(args);
     };
   }

@@ -10,8 +10,8 @@
  * With no crash point it only counts, which is how a test learns how many injection points a scenario
  * has: one per mutating call of the uninterrupted run.
  */
-import type { InitializeMiddleware } from '@smithy/types';
-import { isMutatingOperation, type RecordableClient } from './awsCallRecorder.js';
+import { isMutatingOperation } from './awsCallRecorder.js';
+import { sdkCallName, SdkMiddleware, type AnyInitializeMiddleware, type SdkClient } from './sdkMiddleware.js';
 
 /** Not an AWS error: no `$metadata`, no AWS error name, so nothing in the controller mistakes it for one. */
 export class SimulatedCrashError extends Error {
@@ -70,8 +70,9 @@ export class CrashInjector {
   crashedAfter: MutatingCall | undefined;
   /** Calls refused because the process was already dead. */
   refused = 0;
-  private readonly middlewareName = `crashInjector-${++injectors}`;
-  private readonly stacks = new Set<RecordableClient['middlewareStack']>();
+  // initialize runs outside the SDK's retry middleware: one count per send, retries included, and a
+  // SimulatedCrashError thrown there is never retried.
+  private readonly middleware = new SdkMiddleware(`crashInjector-${++injectors}`, this.injector());
   private inFlight = 0;
   private waiters: (() => void)[] = [];
 
@@ -103,26 +104,12 @@ export class CrashInjector {
     return this.crashedAfter !== undefined;
   }
 
-  attach(...clients: RecordableClient[]): void {
-    for (const client of clients) {
-      const stack = client.middlewareStack;
-      // A DynamoDBDocumentClient shares its stack with the client it wraps: one middleware is enough.
-      if (this.stacks.has(stack)) continue;
-      this.stacks.add(stack);
-      // initialize runs outside the SDK's retry middleware: one count per send, retries included, and a
-      // SimulatedCrashError thrown here is never retried.
-      stack.add(this.middleware(), {
-        step: 'initialize',
-        priority: 'high',
-        name: this.middlewareName,
-        tags: ['TEST'],
-      });
-    }
+  attach(...clients: SdkClient[]): void {
+    this.middleware.attach(...clients);
   }
 
   detach(): void {
-    for (const stack of this.stacks) stack.remove(this.middlewareName);
-    this.stacks.clear();
+    this.middleware.detach();
   }
 
   /**
@@ -143,11 +130,9 @@ export class CrashInjector {
     for (const resolve of waiters) resolve();
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private middleware(): InitializeMiddleware<any, any> {
+  private injector(): AnyInitializeMiddleware {
     return (next, context) => async (args) => {
-      const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-      const service = (context.clientName ?? 'Unknown').replace(/Client$/, '');
+      const { service, operation } = sdkCallName(context);
       if (this.crashedAfter) {
         this.refused += 1;
         throw new SimulatedCrashError(

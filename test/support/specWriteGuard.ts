@@ -11,8 +11,8 @@
  * The guard sits first in the middleware stack, so it sees a call whether or not DynamoDB accepts it: an
  * attempted spec write that fails a condition is still a violation.
  */
-import type { InitializeMiddleware, MiddlewareStack } from '@smithy/types';
 import { poolTableKeys } from '../../controller/api/tableContract.js';
+import { SdkMiddleware, type SdkClient } from './sdkMiddleware.js';
 
 /** One item a write touches (or may touch). */
 export interface TableWrite {
@@ -34,12 +34,6 @@ export interface SpecWriteGuard {
   violations(): readonly TableWrite[];
   /** Removes the middleware from every client it was attached to. */
   detach(): void;
-}
-
-/** Anything with an SDK v3 middleware stack: DynamoDBClient and DynamoDBDocumentClient alike. */
-export interface GuardableClient {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly middlewareStack: Pick<MiddlewareStack<any, any>, 'add' | 'remove'>;
 }
 
 type Input = Record<string, unknown>;
@@ -137,27 +131,17 @@ export function isSpecWrite(write: TableWrite): boolean {
 
 let guards = 0;
 
-export function attachSpecWriteGuard(...clients: GuardableClient[]): SpecWriteGuard {
-  const name = `specWriteGuard-${++guards}`;
+/** Watches the table writes sent through DynamoDBClients and DynamoDBDocumentClients alike. */
+export function attachSpecWriteGuard(...clients: SdkClient[]): SpecWriteGuard {
   const seen: TableWrite[] = [];
-  const stacks = new Set<GuardableClient['middlewareStack']>();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const middleware: InitializeMiddleware<any, any> = (next, context) => async (args) => {
+  const middleware = new SdkMiddleware(`specWriteGuard-${++guards}`, (next, context) => async (args) => {
     seen.push(...tableWritesOf(context.commandName ?? 'Unknown', args.input));
     return next(args);
-  };
-  for (const client of clients) {
-    // A DocumentClient shares its stack with the client it wraps: attach once per stack.
-    if (stacks.has(client.middlewareStack)) continue;
-    stacks.add(client.middlewareStack);
-    client.middlewareStack.add(middleware, { step: 'initialize', priority: 'high', name, tags: ['TEST'] });
-  }
+  });
+  middleware.attach(...clients);
   return {
     writes: () => [...seen],
     violations: () => seen.filter(isSpecWrite),
-    detach() {
-      for (const stack of stacks) stack.remove(name);
-      stacks.clear();
-    },
+    detach: () => middleware.detach(),
   };
 }

@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { tableUnmarshallOptions } from '../../controller/aws/poolTableStore.js';
 import type { PrefectWorkerPoolStatus } from '../../controller/core/poolStatus.js';
+import type { TestAws } from './testEnvironment.js';
 
 /** Hostile numbers (1e125) are written as given: DynamoDB stores them, so users can. */
 export const userMarshallOptions = {
@@ -47,13 +48,14 @@ export interface UserTable {
   destroy(): void;
 }
 
-export function createUserTable(options: { endpoint: string; region: string; tableName: string }): UserTable {
-  const low = new DynamoDBClient({ endpoint: options.endpoint, region: options.region, maxAttempts: 3 });
+/** A user's own client on the pool table of the test AWS (moto), apart from the controller's clients. */
+export function createUserTable(aws: Pick<TestAws, 'endpoint' | 'config'>): UserTable {
+  const low = new DynamoDBClient({ endpoint: aws.endpoint, region: aws.config.region, maxAttempts: 3 });
   const client = DynamoDBDocumentClient.from(low, {
     marshallOptions: userMarshallOptions,
     unmarshallOptions: tableUnmarshallOptions,
   });
-  const TableName = options.tableName;
+  const TableName = aws.config.tableName;
   return {
     client,
     async putSpec(item, key) {
