@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    reporters: ['default', './test/reporters/plainSummaryReporter.ts'],
     // Integration files each start their own moto server; two cores run two files at once.
     pool: 'forks',
     maxWorkers: 2,
